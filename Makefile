@@ -1,0 +1,74 @@
+# RSS reintegration workspace.  `make` alone lists the targets.
+# The environment is created on first use from requirements.lock (exact versions).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+PYTHON  ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+RSS     := $(BIN)/rss
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
+SYNTH   := data/raw/synthetic
+# Input of the pipeline: RSS_DATA=path make report (a file or folder); default data/raw.
+export RSS_DATA
+
+.PHONY: help setup lock data report test lab bench clean
+
+help: ## list the targets
+	@echo "RSS reintegration workspace"
+	@echo
+	@grep -hE '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-10s %s\n", $$1, $$2}'
+	@echo
+	@echo "  variables: RSS_DATA=path (input file or folder), COUNTRY=ISO3 (one country), JOBS=n"
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+setup: $(STAMP) ## create .venv and install the locked environment (again only when the lock changed)
+
+lock: ## regenerate requirements.lock from pyproject.toml (latest releases, in a throw-away venv)
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --disable-pip-version-check '.[dev]'
+	{ echo "# Exact versions of every package, transitive ones included. Regenerate: make lock"; \
+	  echo "# Python $$(.lock-venv/bin/python -c 'import platform; print(platform.python_version())')"; \
+	  .lock-venv/bin/python -m pip freeze --disable-pip-version-check --exclude-editable \
+	    | grep -v -i '^rss-workspace' | LC_ALL=C sort -f; } > requirements.lock.tmp
+	mv requirements.lock.tmp requirements.lock
+	rm -rf .lock-venv
+
+data: $(STAMP) ## generate the synthetic default dataset into data/raw/synthetic (never beside real data)
+	@if find data/raw -mindepth 1 -maxdepth 1 ! -name synthetic ! -name '.*' | grep -q .; then \
+	  echo "data/raw holds other data: not generating synthetic data (it would mix with real files)"; \
+	elif [ -f $(SYNTH)/truth.json ] && [ $(SYNTH)/truth.json -nt src/helpers/synthetic.py ]; then \
+	  echo "synthetic data up to date in $(SYNTH)"; \
+	else \
+	  rm -rf $(SYNTH).tmp && $(RSS) synth -o $(SYNTH).tmp && rm -rf $(SYNTH) && mv $(SYNTH).tmp $(SYNTH); \
+	fi
+
+report: $(STAMP) $(if $(RSS_DATA),,data) ## validate and score the data, run every notebook, build reports/report.html
+	$(RSS) validate
+	$(RSS) score -o data/processed/scored.parquet
+	@echo "make report: scored data in data/processed/scored.parquet; the notebook pipeline and" \
+	      "reports/report.html are not built yet (issue 4), so no report was written."
+
+test: $(STAMP) ## run the test suite (unit, property, doctests, lint)
+	$(BIN)/ruff check src tests
+	$(BIN)/python -m pytest -n $(JOBS) -q
+
+lab: $(STAMP) ## start JupyterLab on the notebooks with the project kernel
+	$(BIN)/python -m ipykernel install --sys-prefix --name rss-workspace --display-name "RSS workspace (.venv)"
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+bench: $(STAMP) ## measure speed and memory, write reports/bench/bench.json
+	$(BIN)/python -m helpers.bench
+
+clean: ## remove generated outputs (reports/, data/processed/); keeps data/raw and .venv
+	find reports -mindepth 1 ! -name .gitkeep -delete
+	find data/processed -mindepth 1 ! -name .gitkeep -delete
