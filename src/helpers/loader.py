@@ -334,12 +334,12 @@ def _parse_codes(s: pd.Series, chk: _Checks, q: str, scheme: Scheme) -> pd.Serie
 def _parse_date(s: pd.Series, chk: _Checks, column: str) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         out = pd.to_datetime(s).dt.tz_localize(None) if getattr(s.dt, "tz", None) else pd.to_datetime(s)
-        return out.dt.normalize().astype("datetime64[ns]")
+        return out.dt.normalize().astype("datetime64[s]")
     t = _text(s)
     out = pd.to_datetime(t.where(t != ""), format="%Y-%m-%d", errors="coerce")
     bad = (t != "").to_numpy() & out.isna().to_numpy()
     chk.rows_bad(bad, column, t, "is not a date YYYY-MM-DD")
-    return out.astype("datetime64[ns]")
+    return out.astype("datetime64[s]")
 
 
 def _parse_choice(s: pd.Series, chk: _Checks, column: str, allowed: set[str], expected: str) -> pd.Series:
@@ -415,7 +415,7 @@ def _validate_file(df: pd.DataFrame, name: str, scheme: Scheme, today: dt.date) 
                                         "is not an ISO3 country code, EU or OTHER")
                           if "return_from" in df else pd.Series(pd.NA, index=df.index, dtype=object))
     out["mentoring_start"] = (_parse_date(df["mentoring_start"], chk, "mentoring_start")
-                              if "mentoring_start" in df else pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]"))
+                              if "mentoring_start" in df else pd.Series(pd.NaT, index=df.index, dtype="datetime64[s]"))
     for col in ("assist_economic", "assist_social", "assist_psychosocial"):
         out[col] = (_parse_int(df[col], chk, col, lo=0, hi=1, expected="is not 0 or 1 (or empty)")
                     if col in df else np.nan)
