@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from . import paths
-from .scheme import Scheme, load_scheme
+from .scheme import MAX_CODE, Scheme, load_scheme
 
 __all__ = ["Problem", "DataError", "FileInfo", "LoadResult", "load", "find_files", "CONTRACT_COLUMNS"]
 
@@ -255,7 +255,11 @@ def _read_parquet(raw: bytes) -> pd.DataFrame:
 
 
 class _Checks:
-    """Collects problems for one file, listing at most MAX_ROWS_LISTED rows per kind."""
+    """Collects problems for one file, listing at most MAX_ROWS_LISTED rows per kind.
+
+    Offending values are formatted only for the rows that are listed, so checking a
+    million clean rows costs no string conversion.
+    """
 
     def __init__(self, name: str, rows: np.ndarray):
         self.name = name
@@ -265,88 +269,134 @@ class _Checks:
     def file(self, message: str) -> None:
         self.problems.append(Problem(self.name, message))
 
-    def column(self, column: str, message: str) -> None:
-        self.problems.append(Problem(self.name, message, column=column))
-
     def rows_bad(self, mask: np.ndarray, column: str, values: pd.Series, message: str) -> None:
         idx = np.flatnonzero(mask)
         if not len(idx):
             return
-        vals = values.to_numpy(dtype=object)
-        for i in idx[:MAX_ROWS_LISTED]:
-            self.problems.append(Problem(self.name, message, row=int(self.rows[i]), column=column, value=vals[i]))
+        shown = values.iloc[idx[:MAX_ROWS_LISTED]]
+        if pd.api.types.is_datetime64_any_dtype(shown.dtype):
+            shown = shown.dt.strftime("%Y-%m-%d")
+        for i, v in zip(idx[:MAX_ROWS_LISTED], shown.to_numpy(dtype=object), strict=True):
+            v = "" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
+            self.problems.append(Problem(self.name, message, row=int(self.rows[i]), column=column, value=v))
         if len(idx) > MAX_ROWS_LISTED:
             self.problems.append(Problem(self.name, f"... and {len(idx) - MAX_ROWS_LISTED:,} more rows with the "
                                                     f"same problem", column=column))
 
 
+def _is_textual(s: pd.Series) -> bool:
+    return s.dtype == object or pd.api.types.is_string_dtype(s.dtype) or isinstance(s.dtype, pd.CategoricalDtype)
+
+
 def _text(s: pd.Series) -> pd.Series:
-    """Stripped text, '' for missing."""
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        s = s.astype(object)
+    """Stripped text of a textual column, '' for missing."""
+    if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
+        return s.fillna("").str.strip()
     return s.astype(object).where(s.notna(), "").astype(str).str.strip()
 
 
-def _is_textual(s: pd.Series) -> bool:
-    return s.dtype == object or pd.api.types.is_string_dtype(s.dtype)
+def _factor(s: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Codes and stripped distinct texts of a textual column (missing -> code -1).
+
+    Columns such as country, dates or answer codes hold few distinct values, so
+    parsing the distinct values and mapping back is much cheaper than parsing every cell.
+    """
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    return codes, _text(pd.Series(uniques, dtype=object))
 
 
-def _parse_int(s: pd.Series, chk: _Checks, column: str, *, lo: int | None, hi: int | None, expected: str,
-               labels: dict[str, int] | None = None) -> pd.Series:
-    """Parse an integer column (text or numeric) into float with NaN for missing."""
-    if pd.api.types.is_bool_dtype(s.dtype):
-        s = s.astype("Int64")
+def _take(values: np.ndarray, codes: np.ndarray, fill) -> np.ndarray:
+    """``values[codes]`` with ``fill`` where the code is -1 (missing)."""
+    if len(values) == 0:
+        return np.full(len(codes), fill, dtype=object if isinstance(fill, str) else None)
+    out = values[np.where(codes >= 0, codes, 0)]
+    out[codes < 0] = fill
+    return out
+
+
+def _blank(s: pd.Series) -> np.ndarray:
+    """Missing cells: NA, or empty text."""
+    if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:  # arrow-backed: vectorised in C
+        return (s.isna() | (s.str.strip() == "")).to_numpy(dtype=bool, na_value=True)
     if _is_textual(s):
-        t = _text(s)
+        codes, uniq = _factor(s)
+        return _take((uniq == "").to_numpy(), codes, True).astype(bool)
+    return s.isna().to_numpy()
+
+
+def _numbers(s: pd.Series, labels: dict[str, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Values as float (NaN when missing) and a mask of non-empty cells that are not numbers (or labels)."""
+    if _is_textual(s):
+        codes, t = _factor(s)
         num = pd.to_numeric(t.where(t != ""), errors="coerce").astype(float)
         if labels:
-            mapped = t.str.lower().map(labels)
-            num = num.where(num.notna(), mapped.astype(float))
-        unparsed = (t != "").to_numpy() & num.isna().to_numpy()
-        shown = t
+            num = num.where(num.notna(), t.str.lower().map(labels).astype(float))
+        uv = num.to_numpy(dtype=float, na_value=np.nan)
+        ubad = (t != "").to_numpy() & np.isnan(uv)
+        return _take(uv, codes, np.nan).astype(float), _take(ubad, codes, False).astype(bool)
+    if pd.api.types.is_bool_dtype(s.dtype):
+        s = s.astype("Int8")
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        v = s.to_numpy(dtype=float, na_value=np.nan)
     else:
-        num = pd.to_numeric(s, errors="coerce").astype(float)
-        unparsed = np.zeros(len(s), dtype=bool)
-        shown = s
-    v = num.to_numpy()
+        v = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return v, np.zeros(len(v), dtype=bool)
+
+
+def _parse_int(s: pd.Series, chk: _Checks, column: str, *, lo: int | None, hi: int | None,
+               expected: str) -> np.ndarray:
+    """Parse an integer column (text or numeric) into float with NaN for missing or bad."""
+    v, bad = _numbers(s)
     with np.errstate(invalid="ignore"):
-        bad = unparsed | (~np.isnan(v) & (np.floor(v) != v))
+        bad |= ~np.isnan(v) & (np.floor(v) != v)
         if lo is not None:
-            bad |= ~np.isnan(v) & (v < lo)
+            bad |= v < lo
         if hi is not None:
-            bad |= ~np.isnan(v) & (v > hi)
-    chk.rows_bad(bad, column, shown, expected)
-    return pd.Series(np.where(bad, np.nan, v), index=s.index)
+            bad |= v > hi
+    chk.rows_bad(bad, column, s, expected)
+    return np.where(bad, np.nan, v)
+
+
+def _required(s: pd.Series, chk: _Checks, column: str) -> None:
+    chk.rows_bad(_blank(s), column, s, f"is missing: {column} is required")
 
 
 def _parse_codes(s: pd.Series, chk: _Checks, q: str, scheme: Scheme) -> pd.Series:
-    allowed = np.array(sorted(set(scheme.question(q).scores) | set(SPECIAL)))
-    expected = f"is not an answer code ({scheme.allowed_codes(q)})"
-    if _is_textual(s):
-        expected = f"is not an answer code or label of {q} ({scheme.allowed_codes(q)})"
-    v = _parse_int(s, chk, q, lo=None, hi=None, expected=expected, labels=scheme.label_map(q))
-    arr = v.to_numpy()
-    bad = ~np.isnan(arr) & ~np.isin(arr, allowed)
-    chk.rows_bad(bad, q, _text(s) if _is_textual(s) else s, f"is not an answer code ({scheme.allowed_codes(q)})")
-    return pd.Series(np.where(bad, np.nan, arr), index=s.index)
+    """Answer codes (or labels) of one question as Int8, special codes kept."""
+    table = np.zeros(MAX_CODE + 2, dtype=bool)
+    table[sorted(set(scheme.question(q).scores) | set(SPECIAL))] = True
+    v, unparsed = _numbers(s, scheme.label_map(q))
+    if unparsed.any():
+        chk.rows_bad(unparsed, q, s, f"is not an answer code or label of {q} ({scheme.allowed_codes(q)})")
+    with np.errstate(invalid="ignore"):
+        inrange = ~np.isnan(v) & (v >= 0) & (v <= MAX_CODE) & (np.floor(v) == v)
+    ok = np.zeros(len(v), dtype=bool)
+    ok[inrange] = table[v[inrange].astype(np.intp)]
+    bad = ~np.isnan(v) & ~ok
+    chk.rows_bad(bad, q, s, f"is not an answer code ({scheme.allowed_codes(q)})")
+    return pd.arrays.IntegerArray(np.where(ok, v, 0).astype(np.int8), ~ok)
 
 
 def _parse_date(s: pd.Series, chk: _Checks, column: str) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
-        out = pd.to_datetime(s).dt.tz_localize(None) if getattr(s.dt, "tz", None) else pd.to_datetime(s)
-        return out.dt.normalize().astype("datetime64[s]")
-    t = _text(s)
-    out = pd.to_datetime(t.where(t != ""), format="%Y-%m-%d", errors="coerce")
-    bad = (t != "").to_numpy() & out.isna().to_numpy()
-    chk.rows_bad(bad, column, t, "is not a date YYYY-MM-DD")
-    return out.astype("datetime64[s]")
+        if getattr(s.dt, "tz", None) is not None:
+            s = s.dt.tz_localize(None)
+        return s.dt.normalize().astype("datetime64[s]")
+    codes, t = _factor(s)
+    parsed = pd.to_datetime(t.where(t != ""), format="%Y-%m-%d", errors="coerce").astype("datetime64[s]")
+    ubad = (t != "").to_numpy() & parsed.isna().to_numpy()
+    chk.rows_bad(_take(ubad, codes, False).astype(bool), column, s, "is not a date YYYY-MM-DD")
+    return pd.Series(_take(parsed.to_numpy(), codes, np.datetime64("NaT")), index=s.index, dtype="datetime64[s]")
 
 
 def _parse_choice(s: pd.Series, chk: _Checks, column: str, allowed: set[str], expected: str) -> pd.Series:
-    t = _text(s).str.upper()
-    bad = (t != "").to_numpy() & ~t.isin(allowed).to_numpy()
-    chk.rows_bad(bad, column, _text(s), expected)
-    return t.where((t != "") & ~bad)
+    """A column of codes from a fixed set (case-insensitive); missing or bad -> NA."""
+    codes, t = _factor(s.astype(object) if not _is_textual(s) else s)
+    t = t.str.upper()
+    ubad = (t != "").to_numpy() & ~t.isin(allowed).to_numpy()
+    chk.rows_bad(_take(ubad, codes, False).astype(bool), column, s, expected)
+    good = t.where((t != "") & ~ubad).to_numpy(dtype=object)
+    return pd.Series(_take(good, codes, None), index=s.index, dtype=object)
 
 
 def _iso3() -> set[str]:
@@ -357,14 +407,14 @@ def _iso3() -> set[str]:
 
 def _validate_file(df: pd.DataFrame, name: str, scheme: Scheme, today: dt.date) -> tuple[pd.DataFrame, _Checks,
                                                                                         list[str]]:
-    df = df.copy()
+    """Check one file's records column by column; return them typed."""
     df.columns = [str(c).strip().lower() for c in df.columns]
-    # drop records that are entirely empty (blank lines, formatted-but-empty spreadsheet rows)
     rows = np.arange(len(df)) + 2
-    if _is_textual_frame(df):
-        empty = (df.astype(object).where(df.notna(), "").astype(str).apply(lambda c: c.str.strip()) == "").all(axis=1)
-        keep = ~empty.to_numpy()
-        df, rows = df.loc[keep].reset_index(drop=True), rows[keep]
+    if len(df) and any(_is_textual(df[c]) for c in df.columns):
+        # records that are entirely empty (blank lines, formatted-but-empty spreadsheet rows)
+        empty = np.logical_and.reduce([_blank(df[c]) for c in df.columns])
+        if empty.any():
+            df, rows = df.loc[~empty].reset_index(drop=True), rows[~empty]
     chk = _Checks(name, rows)
     if len(df) == 0:
         chk.file("no records: the file has a header but no data rows")
@@ -377,86 +427,63 @@ def _validate_file(df: pd.DataFrame, name: str, scheme: Scheme, today: dt.date) 
         chk.file(f"missing required column(s): {', '.join(missing)}; found {df.shape[1]} column(s): {present}{hint}")
         return pd.DataFrame(), chk, []
     unused = [c for c in df.columns if c not in CONTRACT_COLUMNS and c not in qids]
+    n = len(df)
+    out: dict[str, object] = {}
 
-    out = pd.DataFrame(index=df.index)
-    rid = _text(df["respondent_id"])
-    chk.rows_bad((rid == "").to_numpy(), "respondent_id", rid, "is missing: every survey needs a respondent_id")
-    out["respondent_id"] = rid
+    for col in REQUIRED:
+        _required(df[col], chk, col)
+    rid = df["respondent_id"]
+    out["respondent_id"] = (_text(rid) if _is_textual(rid) else rid.astype(str)).astype("str")
     iso3 = _iso3()
     out["country"] = _parse_choice(df["country"], chk, "country", iso3,
                                    "is not an ISO 3166-1 alpha-3 country code (e.g. GIN, MAR, SEN)")
-    chk.rows_bad(out["country"].isna().to_numpy() & (_text(df["country"]) == "").to_numpy(), "country",
-                 _text(df["country"]), "is missing: country is required")
-    wave = _parse_int(df["wave"], chk, "wave", lo=1, hi=None, expected="is not a wave number (integer >= 1)")
-    chk.rows_bad(wave.isna().to_numpy() & (_text(df["wave"]) == "").to_numpy(), "wave", _text(df["wave"]),
-                 "is missing: wave is required")
-    out["wave"] = wave
-    for col in ("survey_date", "return_date"):
-        d = _parse_date(df[col], chk, col)
-        blank = (_text(df[col]) == "").to_numpy() if _is_textual(df[col]) else df[col].isna().to_numpy()
-        chk.rows_bad(blank, col, _text(df[col]), f"is missing: {col} is required")
-        out[col] = d
-    future = (out["survey_date"] > pd.Timestamp(today)).to_numpy()
-    chk.rows_bad(future, "survey_date", out["survey_date"].dt.strftime("%Y-%m-%d"),
+    out["wave"] = _parse_int(df["wave"], chk, "wave", lo=1, hi=None, expected="is not a wave number (integer >= 1)")
+    out["survey_date"] = survey = _parse_date(df["survey_date"], chk, "survey_date")
+    out["return_date"] = ret = _parse_date(df["return_date"], chk, "return_date")
+    chk.rows_bad((survey > pd.Timestamp(today)).to_numpy(), "survey_date", survey,
                  f"is in the future (today is {today.isoformat()})")
-    after = (out["return_date"] > out["survey_date"]).to_numpy()
-    chk.rows_bad(after, "return_date", out["return_date"].dt.strftime("%Y-%m-%d"),
+    chk.rows_bad((ret > survey).to_numpy(), "return_date", ret,
                  "is after survey_date: a returnee is surveyed after return")
-    mentored = _parse_int(df["mentored"], chk, "mentored", lo=0, hi=1, expected="is not 0 or 1")
-    chk.rows_bad(mentored.isna().to_numpy() & (_text(df["mentored"]) == "").to_numpy(), "mentored",
-                 _text(df["mentored"]), "is missing: mentored (0/1) is required")
-    out["mentored"] = mentored
+    out["mentored"] = _parse_int(df["mentored"], chk, "mentored", lo=0, hi=1, expected="is not 0 or 1")
 
     out["sex"] = (_parse_choice(df["sex"], chk, "sex", {"F", "M"}, "is not F or M (leave empty when unknown)")
-                  if "sex" in df else pd.Series(pd.NA, index=df.index, dtype=object))
-    out["age"] = (_parse_int(df["age"], chk, "age", lo=15, hi=99, expected="is not an age in years from 15 to 99")
-                  if "age" in df else np.nan)
+                  if "sex" in df else pd.Series(None, index=df.index, dtype=object))
+    out["age"] = pd.array(_parse_int(df["age"], chk, "age", lo=15, hi=99,
+                                     expected="is not an age in years from 15 to 99") if "age" in df
+                          else np.full(n, np.nan), dtype="Int16")
     out["return_from"] = (_parse_choice(df["return_from"], chk, "return_from", iso3 | {"EU", "OTHER"},
                                         "is not an ISO3 country code, EU or OTHER")
-                          if "return_from" in df else pd.Series(pd.NA, index=df.index, dtype=object))
-    out["mentoring_start"] = (_parse_date(df["mentoring_start"], chk, "mentoring_start")
-                              if "mentoring_start" in df else pd.Series(pd.NaT, index=df.index, dtype="datetime64[s]"))
+                          if "return_from" in df else pd.Series(None, index=df.index, dtype=object))
+    out["mentoring_start"] = (_parse_date(df["mentoring_start"], chk, "mentoring_start") if "mentoring_start" in df
+                              else pd.Series(pd.NaT, index=df.index, dtype="datetime64[s]"))
     for col in ("assist_economic", "assist_social", "assist_psychosocial"):
-        out[col] = (_parse_int(df[col], chk, col, lo=0, hi=1, expected="is not 0 or 1 (or empty)")
-                    if col in df else np.nan)
+        out[col] = pd.array(_parse_int(df[col], chk, col, lo=0, hi=1, expected="is not 0 or 1 (or empty)")
+                            if col in df else np.full(n, np.nan), dtype="Int8")
     if "weight" in df:
-        w = df["weight"]
-        t = _text(w) if _is_textual(w) else None
-        num = pd.to_numeric(t.where(t != "") if t is not None else w, errors="coerce").astype(float)
-        unparsed = ((t != "") & num.isna()).to_numpy() if t is not None else np.zeros(len(w), bool)
+        w, unparsed = _numbers(df["weight"])
         with np.errstate(invalid="ignore"):
-            bad = unparsed | (num.notna() & ~(num > 0) | np.isinf(num)).to_numpy()
-        chk.rows_bad(bad, "weight", t if t is not None else w, "is not a survey weight (a number > 0)")
-        out["weight"] = num.fillna(1.0).where(~bad)
+            bad = unparsed | (~np.isnan(w) & ~((w > 0) & np.isfinite(w)))
+        chk.rows_bad(bad, "weight", df["weight"], "is not a survey weight (a number > 0)")
+        out["weight"] = np.where(np.isnan(w), 1.0, w)
     else:
-        out["weight"] = 1.0
+        out["weight"] = np.ones(n)
     for q in qids:
         out[q] = _parse_codes(df[q], chk, q, scheme)
     out["_row"] = rows
-    return out, chk, unused
+    return pd.DataFrame(out, index=df.index), chk, unused
 
 
-def _is_textual_frame(df: pd.DataFrame) -> bool:
-    return all(_is_textual(df[c]) for c in df.columns)
-
-
-def _finish(data: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
-    """Types of the loaded frame and the derived ``months_since_return``."""
-    out = data.drop(columns=["_row", "_file"])
-    out["respondent_id"] = out["respondent_id"].astype("string")
-    out["country"] = out["country"].astype("string")
-    out["wave"] = out["wave"].astype("int64")
-    out["mentored"] = out["mentored"].astype("int8")
-    out["sex"] = pd.Categorical(out["sex"], categories=["F", "M"])
-    out["age"] = out["age"].astype("Int16")
-    out["return_from"] = out["return_from"].astype("string")
-    for col in ("assist_economic", "assist_social", "assist_psychosocial"):
-        out[col] = out[col].astype("Int8")
-    for q in scheme.question_ids:
-        out[q] = out[q].astype("Int8")
-    days = (out["survey_date"] - out["return_date"]).dt.days.astype(float)
-    out["months_since_return"] = days / DAYS_PER_MONTH
-    return out.sort_values(["country", "respondent_id", "wave"], kind="stable").reset_index(drop=True)
+def _finish(data: pd.DataFrame) -> pd.DataFrame:
+    """Final types of the loaded frame and the derived ``months_since_return``."""
+    data = data.drop(columns=["_row", "_file"])
+    data["wave"] = data["wave"].astype("int64")
+    data["mentored"] = data["mentored"].astype("int8")
+    data["sex"] = pd.Categorical(data["sex"], categories=["F", "M"])
+    for col in ("country", "return_from"):  # few distinct values: categorical, sorted categories
+        data[col] = pd.Categorical(data[col])
+    days = (data["survey_date"] - data["return_date"]).dt.days.astype(float)
+    data["months_since_return"] = days / DAYS_PER_MONTH
+    return data
 
 
 def load(path: str | Path | None = None, *, scheme: Scheme | str | Path | None = None,
@@ -477,8 +504,9 @@ def load(path: str | Path | None = None, *, scheme: Scheme | str | Path | None =
     Returns
     -------
     LoadResult
-        ``data``: one row per survey, typed, sorted by country, respondent, wave,
-        with ``months_since_return`` (days / 30.44); item columns keep the raw
+        ``data``: one row per survey, typed,
+        with ``months_since_return`` (days / 30.44), in file order (files sorted by
+        path, rows as in the file); item columns keep the raw
         codes, special codes 97/98/99 included (scoring treats them as missing).
 
     Raises
@@ -521,7 +549,7 @@ def load(path: str | Path | None = None, *, scheme: Scheme | str | Path | None =
     if problems:
         problems.sort(key=lambda p: (p.file, p.row or 0))  # stable: per file, file-level first, then by row
         raise DataError(problems)
-    data = _finish(data, scheme)
+    data = _finish(data)
     return LoadResult(data=data, files=infos, scheme=scheme, unused_columns=unused_all,
                       ignored_files=[_display(s) for s in skipped])
 

@@ -17,8 +17,8 @@ composite weights :math:`c_q` the same way inside each dimension and then
 :math:`\\sum_d C_d \\cdot \\mathrm{dim}^{(c)}_{id}` with :math:`C_d = \\sum_{q \\in d} c_q`;
 it is missing when any dimension score is missing.  With the default scheme
 (``c_q`` proportional to ``w_q`` inside each dimension) this is the plain weighted
-mean of the three dimension scores.  Everything is computed on arrays, in chunks of
-rows to bound memory; there is no loop over rows.
+mean of the three dimension scores.  Everything is computed on whole columns
+(one array per question, indicator and dimension); there is no loop over rows.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from .scheme import MAX_CODE, Scheme
 
 __all__ = ["item_scores", "score", "band"]
 
-_CHUNK = 250_000
 _TOL = 1e-9
 
 
@@ -57,73 +56,70 @@ def item_scores(codes: pd.DataFrame | np.ndarray, scheme: Scheme) -> np.ndarray:
         arr = np.asarray(codes, dtype=float)
     out = np.empty(arr.shape, dtype=float)
     for j, q in enumerate(scheme.question_ids):
-        col = arr[:, j]
-        idx = np.where(np.isnan(col) | (col < 0) | (col > MAX_CODE), MAX_CODE + 1, col).astype(np.intp)
-        out[:, j] = scheme.score_table(q)[idx]
+        out[:, j] = _item(arr[:, j], scheme.score_table(q))
     return out
 
 
 def _codes_array(s: pd.Series) -> np.ndarray:
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        return s.to_numpy(dtype=float, na_value=np.nan)
     return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
-def _structure(scheme: Scheme):
-    qids = scheme.question_ids
-    ind_ids = [i.id for i in scheme.indicators]
-    member = np.zeros((len(qids), len(ind_ids)))  # question -> indicator
-    for j, q in enumerate(scheme.questions):
-        member[j, ind_ids.index(q.indicator)] = 1.0
-    ind_dim = np.zeros((len(ind_ids), len(scheme.dimensions)))  # indicator -> dimension
-    for k, ind in enumerate(scheme.indicators):
-        ind_dim[k, scheme.dimensions.index(ind.dimension)] = 1.0
-    w = np.array([q.weight for q in scheme.questions])
-    c = np.array([q.composite_weight for q in scheme.questions])
-    return member, ind_dim, w, c
+def _item(codes: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """Item scores of one question from its codes through its lookup table."""
+    with np.errstate(invalid="ignore"):
+        ok = ~np.isnan(codes) & (codes >= 0) & (codes <= MAX_CODE)
+    idx = np.full(codes.shape, MAX_CODE + 1, dtype=np.intp)
+    idx[ok] = codes[ok].astype(np.intp)
+    return table[idx]
 
 
-def _aggregate(s: np.ndarray, answered: np.ndarray, weights: np.ndarray, member: np.ndarray,
-               ind_dim: np.ndarray, min_share: float):
-    """Indicator scores and dimension scores under one set of question weights."""
-    num = (np.where(answered, s, 0.0) * weights) @ member
-    den = (answered * weights) @ member
-    n_ans = answered.astype(float) @ member
+def _weighted_mean(parts: list[tuple[np.ndarray, float]], n: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Weighted mean over the parts that are present; returns (mean, present weight, total weight)."""
+    num = np.zeros(n)
+    den = np.zeros(n)
+    total = 0.0
+    for values, w in parts:
+        present = ~np.isnan(values)
+        num += np.where(present, values, 0.0) * w
+        den += present * w
+        total += w
     with np.errstate(invalid="ignore", divide="ignore"):
-        ind = np.where((n_ans > 0) & (den > 0), num / np.where(den > 0, den, 1.0), np.nan)
-    w_ind = weights @ member  # W_I
-    has = ~np.isnan(ind)
-    dim_num = (np.where(has, ind, 0.0) * w_ind) @ ind_dim
-    dim_den = (has * w_ind) @ ind_dim
-    dim_total = w_ind @ ind_dim
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = dim_den / np.where(dim_total > 0, dim_total, 1.0)
-        dim = np.where((dim_den > 0) & (share >= min_share - _TOL), dim_num / np.where(dim_den > 0, dim_den, 1.0),
-                       np.nan)
-    return ind, dim, dim_total
+        mean = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    return mean, den, total
 
 
-def _score_block(s: np.ndarray, scheme: Scheme):
-    member, ind_dim, w, c = _structure(scheme)
-    answered = ~np.isnan(s)
-    ind, dim, _ = _aggregate(s, answered, w, member, ind_dim, scheme.min_dimension_weight)
-    comp_w = c @ member @ ind_dim  # C_d, the composite weight of each dimension
-    if _proportional(w, c, member @ ind_dim):
-        dim_c = dim
-    else:
-        _, dim_c, _ = _aggregate(s, answered, c, member, ind_dim, scheme.min_dimension_weight)
-    valid = ~np.isnan(dim).any(axis=1) & ~np.isnan(dim_c).any(axis=1)
-    comp = np.where(valid, np.nansum(dim_c * comp_w, axis=1) / comp_w.sum(), np.nan)
-    # guard against floating-point drift just outside [0, 1]
-    return np.clip(ind, 0.0, 1.0), np.clip(dim, 0.0, 1.0), np.clip(comp, 0.0, 1.0)
+def _dimensions(items: dict[str, np.ndarray], scheme: Scheme, weight: str, n: int):
+    """Indicator and dimension scores under one set of question weights (``weight`` or ``composite_weight``)."""
+    inds: dict[str, np.ndarray] = {}
+    ind_w: dict[str, float] = {}
+    for ind in scheme.indicators:
+        qs = [scheme.question(q) for q in ind.questions]
+        parts = [(items[q.id], getattr(q, weight)) for q in qs]
+        if sum(w for _, w in parts) == 0:  # an indicator without weight here: plain mean, no weight
+            parts = [(v, 1.0) for v, _ in parts]
+            inds[ind.id], _, _ = _weighted_mean(parts, n)
+            ind_w[ind.id] = 0.0
+        else:
+            inds[ind.id], _, ind_w[ind.id] = _weighted_mean(parts, n)
+    dims: dict[str, np.ndarray] = {}
+    dim_w: dict[str, float] = {}
+    for d in scheme.dimensions:
+        parts = [(inds[i.id], ind_w[i.id]) for i in scheme.indicators if i.dimension == d]
+        mean, present, total = _weighted_mean(parts, n)
+        covered = present >= (scheme.min_dimension_weight - _TOL) * total
+        dims[d] = np.where(covered & (total > 0), mean, np.nan)
+        dim_w[d] = total
+    return inds, dims, dim_w
 
 
-def _proportional(w: np.ndarray, c: np.ndarray, q_dim: np.ndarray) -> bool:
+def _proportional(scheme: Scheme) -> bool:
     """True when composite weights are proportional to dimension weights inside every dimension."""
-    for d in range(q_dim.shape[1]):
-        m = q_dim[:, d] > 0
-        wd, cd = w[m], c[m]
-        if cd.sum() == 0 or wd.sum() == 0:
-            return False
-        if not np.allclose(wd / wd.sum(), cd / cd.sum(), rtol=0, atol=1e-12):
+    for d in scheme.dimensions:
+        w = np.array([q.weight for q in scheme.questions if q.dimension == d])
+        c = np.array([q.composite_weight for q in scheme.questions if q.dimension == d])
+        if w.sum() == 0 or c.sum() == 0 or not np.allclose(w / w.sum(), c / c.sum(), rtol=0, atol=1e-12):
             return False
     return True
 
@@ -138,8 +134,10 @@ def band(values: pd.Series | np.ndarray, scheme: Scheme) -> pd.Categorical:
     ['low', 'low', 'medium', 'high', 'high', nan]
     """
     x = np.asarray(values, dtype=float)
-    codes = np.searchsorted(np.asarray(scheme.band_edges), x, side="right")
-    codes = np.where(np.isnan(x), -1, codes)
+    codes = np.zeros(x.shape, dtype=np.int8)
+    for edge in scheme.band_edges:
+        codes += x >= edge
+    codes[np.isnan(x)] = -1
     return pd.Categorical.from_codes(codes, categories=list(scheme.band_names), ordered=True)
 
 
@@ -187,24 +185,28 @@ def score(df: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
     if missing:
         raise KeyError(f"scoring needs one column per question of scheme {scheme.id}; missing: {', '.join(missing)}")
     n = len(df)
-    n_ind, n_dim = len(scheme.indicators), len(scheme.dimensions)
-    ind_all = np.empty((n, n_ind))
-    dim_all = np.empty((n, n_dim))
-    comp_all = np.empty(n)
-    codes = np.column_stack([_codes_array(df[q]) for q in scheme.question_ids]) if n else \
-        np.empty((0, len(scheme.questions)))
-    for start in range(0, n, _CHUNK):
-        stop = min(start + _CHUNK, n)
-        s = item_scores(codes[start:stop], scheme)
-        ind_all[start:stop], dim_all[start:stop], comp_all[start:stop] = _score_block(s, scheme)
-    new: dict[str, object] = {}
+    items = {q: _item(_codes_array(df[q]), scheme.score_table(q)) for q in scheme.question_ids}
+    inds, dims, _ = _dimensions(items, scheme, "weight", n)
+    dims_c, comp_w = (dims, None) if _proportional(scheme) else _dimensions(items, scheme, "composite_weight", n)[1:]
+    if comp_w is None:
+        comp_w = {d: sum(q.composite_weight for q in scheme.questions if q.dimension == d) for d in scheme.dimensions}
+    total = sum(comp_w.values())
+    comp = np.zeros(n)
+    valid = np.ones(n, dtype=bool)
+    for d in scheme.dimensions:
+        valid &= ~np.isnan(dims[d]) & ~np.isnan(dims_c[d])
+        comp += np.nan_to_num(dims_c[d]) * comp_w[d]
+    comp = np.where(valid, comp / total, np.nan)
+
+    cols = [*scheme.indicator_columns, *scheme.score_columns]
+    scores = np.empty((n, len(cols)), order="F")
     for k, ind in enumerate(scheme.indicators):
-        new[ind.column] = ind_all[:, k]
-    for d, dim in enumerate(scheme.dimensions):
-        new[f"score_{dim}"] = dim_all[:, d]
-    new["score_composite"] = comp_all
-    for col in [*scheme.indicator_columns, *scheme.score_columns]:
-        new[f"band_{col.removeprefix('score_')}"] = band(new[col], scheme)
-    out = pd.concat([df.reset_index(drop=True), pd.DataFrame(new)], axis=1)
-    out.index = df.index
-    return out
+        scores[:, k] = inds[ind.id]
+    for k, d in enumerate(scheme.dimensions, start=len(scheme.indicators)):
+        scores[:, k] = dims[d]
+    scores[:, -1] = comp
+    np.clip(scores, 0.0, 1.0, out=scores)  # floating-point drift just outside [0, 1]
+    new = pd.DataFrame(scores, columns=cols, index=df.index, copy=False)
+    bands = pd.DataFrame({f"band_{c.removeprefix('score_')}": band(scores[:, k], scheme)
+                          for k, c in enumerate(cols)}, index=df.index)
+    return pd.concat([df, new, bands], axis=1)
