@@ -215,23 +215,21 @@ def _cell_text(v: object) -> str:
 
 
 def _read_xlsx(raw: bytes) -> pd.DataFrame:
-    import openpyxl
+    from python_calamine import CalamineWorkbook
 
     if not zipfile.is_zipfile(io.BytesIO(raw)):
         raise _FileProblem("not a readable .xlsx workbook (the file is not an Office Open XML zip)")
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for broken workbooks
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(raw))
+        sheet = "rss" if "rss" in wb.sheet_names else wb.sheet_names[0]
+        rows = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    except Exception as exc:  # calamine raises its own error types for broken workbooks
         raise _FileProblem(f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
-    try:
-        ws = wb["rss"] if "rss" in wb.sheetnames else wb[wb.sheetnames[0]]
-        rows = [tuple(_cell_text(v) for v in r) for r in ws.iter_rows(values_only=True)]
-    finally:
-        wb.close()
+    rows = [[_cell_text(v) for v in r] for r in rows]
     while rows and not any(rows[-1]):
         rows.pop()
     if not rows or not any(rows[0]):
-        raise _FileProblem(f"workbook has no data (sheet {ws.title!r} is empty)")
+        raise _FileProblem(f"workbook has no data (sheet {sheet!r} is empty)")
     header = [h.strip() for h in rows[0]]
     while header and not header[-1]:
         header.pop()
@@ -261,27 +259,29 @@ class _Checks:
     million clean rows costs no string conversion.
     """
 
-    def __init__(self, name: str, rows: np.ndarray):
-        self.name = name
+    def __init__(self, files: pd.Categorical, rows: np.ndarray):
+        self.files = files  # file name of each record
         self.rows = rows  # spreadsheet row number of each record
         self.problems: list[Problem] = []
 
-    def file(self, message: str) -> None:
-        self.problems.append(Problem(self.name, message))
-
     def rows_bad(self, mask: np.ndarray, column: str, values: pd.Series, message: str) -> None:
+        """Report the records in ``mask``: the first MAX_ROWS_LISTED of each file, then a count."""
         idx = np.flatnonzero(mask)
         if not len(idx):
             return
-        shown = values.iloc[idx[:MAX_ROWS_LISTED]]
-        if pd.api.types.is_datetime64_any_dtype(shown.dtype):
-            shown = shown.dt.strftime("%Y-%m-%d")
-        for i, v in zip(idx[:MAX_ROWS_LISTED], shown.to_numpy(dtype=object), strict=True):
-            v = "" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
-            self.problems.append(Problem(self.name, message, row=int(self.rows[i]), column=column, value=v))
-        if len(idx) > MAX_ROWS_LISTED:
-            self.problems.append(Problem(self.name, f"... and {len(idx) - MAX_ROWS_LISTED:,} more rows with the "
-                                                    f"same problem", column=column))
+        codes = self.files.codes[idx]
+        for code in np.unique(codes):
+            in_file = idx[codes == code]
+            name = str(self.files.categories[code])
+            shown = values.iloc[in_file[:MAX_ROWS_LISTED]]
+            if pd.api.types.is_datetime64_any_dtype(shown.dtype):
+                shown = shown.dt.strftime("%Y-%m-%d")
+            for i, v in zip(in_file[:MAX_ROWS_LISTED], shown.to_numpy(dtype=object), strict=True):
+                v = "" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
+                self.problems.append(Problem(name, message, row=int(self.rows[i]), column=column, value=v))
+            if len(in_file) > MAX_ROWS_LISTED:
+                self.problems.append(Problem(name, f"... and {len(in_file) - MAX_ROWS_LISTED:,} more rows with the "
+                                                   f"same problem", column=column))
 
 
 def _is_textual(s: pd.Series) -> bool:
@@ -405,9 +405,9 @@ def _iso3() -> set[str]:
     return {c.alpha_3 for c in pycountry.countries}
 
 
-def _validate_file(df: pd.DataFrame, name: str, scheme: Scheme, today: dt.date) -> tuple[pd.DataFrame, _Checks,
-                                                                                        list[str]]:
-    """Check one file's records column by column; return them typed."""
+def _prepare_file(df: pd.DataFrame, name: str, scheme: Scheme) -> tuple[pd.DataFrame | None, list[Problem],
+                                                                        list[str]]:
+    """File-level checks (records present, required columns); the records with ``_file`` and ``_row``."""
     df.columns = [str(c).strip().lower() for c in df.columns]
     rows = np.arange(len(df)) + 2
     if len(df) and any(_is_textual(df[c]) for c in df.columns):
@@ -415,18 +415,30 @@ def _validate_file(df: pd.DataFrame, name: str, scheme: Scheme, today: dt.date) 
         empty = np.logical_and.reduce([_blank(df[c]) for c in df.columns])
         if empty.any():
             df, rows = df.loc[~empty].reset_index(drop=True), rows[~empty]
-    chk = _Checks(name, rows)
     if len(df) == 0:
-        chk.file("no records: the file has a header but no data rows")
-        return pd.DataFrame(), chk, []
+        return None, [Problem(name, "no records: the file has a header but no data rows")], []
     qids = scheme.question_ids
     missing = [c for c in REQUIRED + qids if c not in df.columns]
     if missing:
         present = ", ".join(list(df.columns[:6])) + (", ..." if df.shape[1] > 6 else "")
         hint = " (only one column was found: is the delimiter a comma or semicolon?)" if df.shape[1] == 1 else ""
-        chk.file(f"missing required column(s): {', '.join(missing)}; found {df.shape[1]} column(s): {present}{hint}")
-        return pd.DataFrame(), chk, []
+        return None, [Problem(name, f"missing required column(s): {', '.join(missing)}; found {df.shape[1]} "
+                                    f"column(s): {present}{hint}")], []
     unused = [c for c in df.columns if c not in CONTRACT_COLUMNS and c not in qids]
+    df = df.drop(columns=unused)
+    df["_file"] = name
+    df["_row"] = rows
+    return df, [], unused
+
+
+def _validate(df: pd.DataFrame, scheme: Scheme, today: dt.date) -> tuple[pd.DataFrame, list[Problem]]:
+    """Check the records of one or more files column by column; return them typed.
+
+    Files of the same kind (text: CSV and XLSX; native: Parquet) are stacked and
+    checked in one pass, so many small files cost no more than one large file.
+    """
+    chk = _Checks(pd.Categorical(df["_file"]), df["_row"].to_numpy())
+    qids = scheme.question_ids
     n = len(df)
     out: dict[str, object] = {}
 
@@ -469,8 +481,9 @@ def _validate_file(df: pd.DataFrame, name: str, scheme: Scheme, today: dt.date) 
         out["weight"] = np.ones(n)
     for q in qids:
         out[q] = _parse_codes(df[q], chk, q, scheme)
-    out["_row"] = rows
-    return pd.DataFrame(out, index=df.index), chk, unused
+    out["_file"] = df["_file"].to_numpy()
+    out["_row"] = df["_row"].to_numpy()
+    return pd.DataFrame(out, index=df.index), chk.problems
 
 
 def _finish(data: pd.DataFrame) -> pd.DataFrame:
@@ -518,7 +531,8 @@ def load(path: str | Path | None = None, *, scheme: Scheme | str | Path | None =
     today = today or dt.date.today()
     src = Path(path) if path is not None else paths.data_source()
     files, skipped, problems = find_files(src)
-    frames, infos, unused_all = [], [], {}
+    groups: dict[bool, list[pd.DataFrame]] = {True: [], False: []}  # textual files, native (Parquet) files
+    infos, unused_all = [], {}
     for f in files:
         name = _display(f)
         with open(f, "rb") as fh:  # raw data is only ever read
@@ -535,13 +549,19 @@ def load(path: str | Path | None = None, *, scheme: Scheme | str | Path | None =
         except _FileProblem as exc:
             problems.append(Problem(name, str(exc)))
             continue
-        typed, chk, unused = _validate_file(df, name, scheme, today)
-        problems.extend(chk.problems)
+        prepared, file_problems, unused = _prepare_file(df, name, scheme)
+        problems.extend(file_problems)
         if unused:
             unused_all[name] = unused
-        infos.append(FileInfo(path=name, format=fmt, sha256=sha, rows=len(typed)))
-        if len(typed):
-            typed["_file"] = name
+        infos.append(FileInfo(path=name, format=fmt, sha256=sha, rows=0 if prepared is None else len(prepared)))
+        if prepared is not None:
+            groups[fmt != "parquet"].append(prepared)
+    frames = []
+    for group in groups.values():
+        if group:
+            typed, group_problems = _validate(pd.concat(group, ignore_index=True) if len(group) > 1 else group[0],
+                                              scheme, today)
+            problems.extend(group_problems)
             frames.append(typed)
     if frames and not problems:
         data = pd.concat(frames, ignore_index=True)
