@@ -49,14 +49,12 @@ data: $(STAMP) ## generate the synthetic default dataset into data/raw/synthetic
 	elif [ -f $(SYNTH)/truth.json ] && [ $(SYNTH)/truth.json -nt src/helpers/synthetic.py ]; then \
 	  echo "synthetic data up to date in $(SYNTH)"; \
 	else \
-	  rm -rf $(SYNTH).tmp && $(RSS) synth -o $(SYNTH).tmp && rm -rf $(SYNTH) && mv $(SYNTH).tmp $(SYNTH); \
+	  rm -rf $(SYNTH).tmp && $(RSS) synth -o $(SYNTH).tmp >/dev/null && rm -rf $(SYNTH) && mv $(SYNTH).tmp $(SYNTH) \
+	    && echo "synthetic data written to $(SYNTH) (planted effects in $(SYNTH)/truth.json)"; \
 	fi
 
 report: $(STAMP) $(if $(RSS_DATA),,data) ## validate and score the data, run every notebook, build reports/report.html
-	$(RSS) validate
-	$(RSS) score -o data/processed/scored.parquet
-	@echo "make report: scored data in data/processed/scored.parquet; the notebook pipeline and" \
-	      "reports/report.html are not built yet (issue 4), so no report was written."
+	$(RSS) run --jobs $(JOBS) $(if $(COUNTRY),--country $(COUNTRY))
 
 test: $(STAMP) ## run the test suite (unit, property, doctests, lint)
 	$(BIN)/ruff check src tests

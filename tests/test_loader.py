@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from conftest import make_records
 
+from helpers import cli
 from helpers.loader import DataError, load
 
 
@@ -23,6 +24,14 @@ def problems_of(path, **kw) -> list[str]:
     with pytest.raises(DataError) as err:
         load(path, **kw)
     return [str(p) for p in err.value.problems]
+
+
+def score_writes_nothing(path, tmp_path, capsys, expected: str) -> None:
+    """`rss score` on the bad input exits 1, prints the line, and writes no output."""
+    out = tmp_path / "out" / "scored.parquet"
+    assert cli.main(["score", str(path), "-o", str(out)]) == 1
+    assert expected in capsys.readouterr().err
+    assert not out.parent.exists() or not any(out.parent.iterdir())
 
 
 # ------------------------------------------------------------------------ good input
@@ -154,13 +163,14 @@ BAD_VALUES = {
 
 
 @pytest.mark.parametrize("case", list(BAD_VALUES), ids=list(BAD_VALUES))
-def test_bad_value_gets_a_line_with_file_row_column_value(tmp_path, monkeypatch, scheme, case):
+def test_bad_value_gets_a_line_with_file_row_column_value(tmp_path, monkeypatch, capsys, scheme, case):
     monkeypatch.chdir(tmp_path)
     mutate, expected = BAD_VALUES[case]
     df = mutate(make_records(scheme))
     write(df, tmp_path / "a.csv")
     errs = problems_of("a.csv", scheme=scheme)
     assert any(expected in e for e in errs), errs
+    score_writes_nothing("a.csv", tmp_path, capsys, expected)
 
 
 def test_every_problem_of_every_file_at_once(tmp_path, monkeypatch, scheme):
@@ -211,13 +221,16 @@ FILE_CASES = {
 
 
 @pytest.mark.parametrize("case", list(FILE_CASES), ids=list(FILE_CASES))
-def test_bad_file_gets_a_line_naming_it(tmp_path, scheme, case):
+def test_bad_file_gets_a_line_naming_it(tmp_path, capsys, scheme, case):
     make, suffix, expected = FILE_CASES[case]
-    p = tmp_path / f"input{suffix}"
+    data = tmp_path / "data"
+    data.mkdir()
+    p = data / f"input{suffix}"
     make(p, make_records(scheme))
-    errs = problems_of(tmp_path, scheme=scheme)
-    assert any(e.startswith(str(p)) or e.startswith("input") for e in errs), errs
+    errs = problems_of(data, scheme=scheme)
+    assert any(e.startswith(f"{p}:") for e in errs), errs
     assert any(expected in e for e in errs), errs
+    score_writes_nothing(data, tmp_path, capsys, expected)
 
 
 def test_path_that_does_not_exist_and_empty_folder(tmp_path, scheme):
