@@ -21,6 +21,7 @@ __all__ = [
     "REPORTS",
     "TABLES",
     "FIGURES",
+    "NUMBERS",
     "NOTEBOOKS",
     "SCHEMES",
     "DEFAULT_SCHEME",
@@ -48,6 +49,7 @@ PROCESSED: Path = DATA / "processed"
 REPORTS: Path = ROOT / "reports"
 TABLES: Path = REPORTS / "tables"
 FIGURES: Path = REPORTS / "figures"
+NUMBERS: Path = REPORTS / "numbers"  # key numbers per section; the report merges them into numbers.json
 NOTEBOOKS: Path = ROOT / "notebooks"
 SCHEMES: Path = Path(__file__).resolve().parent / "schemes"
 DEFAULT_SCHEME: Path = SCHEMES / "rss-default.yaml"

@@ -1,0 +1,143 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 10 · Country profile
+#
+# Section 1 of the analysis plan, for one country of return (run once per country:
+# `papermill notebooks/10_country_profile.ipynb OUT.ipynb -r country GIN`).
+# Reads the scored records written by `00_prepare`.
+#
+# Every table is published through disclosure control: a row built on fewer
+# respondents than the threshold is suppressed (counts shown as "<10", values
+# blank); figures leave such groups out and say so in their title.
+
+# %% tags=["parameters"]
+country: str = "SEN"  # ISO3 code of the country of return
+processed: str = ""  # folder of scored.parquet; empty means data/processed
+
+# %%
+from pathlib import Path
+
+from IPython.display import Image
+
+from helpers import describe, outputs, paths
+
+iso3 = country.strip().upper()
+processed_dir = paths.PROCESSED if processed == "" else Path(processed)
+threshold = outputs.disclosure_threshold()
+scored = describe.read_scored(processed_dir)
+records = describe.country_data(scored, iso3)
+
+# %% [markdown]
+# ## Sample
+#
+# Surveys and respondents, waves, sex and age (at each respondent's first survey),
+# months since return (all surveys), assistance received (in any survey) and
+# mentoring.
+
+# %%
+sample = describe.sample_description(records)
+_ = outputs.write_table(sample, f"country_{iso3}_sample")
+outputs.suppress(sample)
+
+# %% [markdown]
+# ## Score distributions and bands
+#
+# Means with 95% confidence intervals (t-based, cluster-robust by respondent, since a
+# respondent surveyed at several waves contributes several surveys).
+
+# %%
+scores = describe.score_summary(records)
+_ = outputs.write_table(scores, f"country_{iso3}_scores")
+outputs.suppress(scores)
+
+# %%
+fig = describe.plot_score_distributions(records, min_n=threshold, title=f"{iso3}: score distributions")
+saved = outputs.save_figure(fig, f"country_{iso3}_distributions")
+Image(filename=str(saved[0]))
+
+# %%
+bands = describe.band_shares(records)
+_ = outputs.write_table(bands, f"country_{iso3}_bands")
+outputs.suppress(bands)
+
+# %%
+fig = describe.plot_band_shares(bands, min_n=threshold, title=f"{iso3}: share of surveys per band")
+saved = outputs.save_figure(fig, f"country_{iso3}_bands")
+Image(filename=str(saved[0]))
+
+# %% [markdown]
+# ## Indicators against the pooled median
+#
+# The 15 indicator scores of the country against the median of all surveys of all
+# countries (this country included).
+
+# %%
+indicators = describe.indicator_profile(scored, country=iso3)
+_ = outputs.write_table(indicators, f"country_{iso3}_indicators")
+outputs.suppress(indicators)
+
+# %%
+fig = describe.plot_indicator_profile(indicators, min_n=threshold,
+                                      title=f"{iso3}: indicators against the pooled median")
+saved = outputs.save_figure(fig, f"country_{iso3}_indicators")
+Image(filename=str(saved[0]))
+
+# %% [markdown]
+# ## Trajectory: scores by months since return, and by wave
+
+# %%
+trajectory = describe.trajectory(records)
+_ = outputs.write_table(trajectory, f"country_{iso3}_trajectory")
+outputs.suppress(trajectory)
+
+# %%
+fig = describe.plot_trajectory(trajectory, min_n=threshold, title=f"{iso3}: scores by months since return")
+saved = outputs.save_figure(fig, f"country_{iso3}_trajectory")
+Image(filename=str(saved[0]))
+
+# %%
+waves = describe.by_wave(records)
+_ = outputs.write_table(waves, f"country_{iso3}_waves")
+outputs.suppress(waves)
+
+# %%
+fig = describe.plot_trajectory(waves, min_n=threshold, title=f"{iso3}: scores by wave")
+saved = outputs.save_figure(fig, f"country_{iso3}_waves")
+Image(filename=str(saved[0]))
+
+# %% [markdown]
+# ## Mentored vs not mentored
+#
+# Only where the country has mentored returnees (the table is empty otherwise).
+# Raw: difference of means with Welch's confidence interval (surveys of all waves,
+# not clustered). Adjusted: OLS with sex, age, months since return and wave,
+# cluster-robust by respondent (CR1, t with G-1 degrees of freedom, as Stata's
+# `vce(cluster)`). Mentoring is not randomly assigned: these are descriptive
+# differences, not effects; the mentoring effect is estimated in section 3.
+
+# %%
+mentoring = describe.mentored_comparison(records)
+_ = outputs.write_table(mentoring, f"country_{iso3}_mentoring")
+outputs.suppress(mentoring)
+
+# %% [markdown]
+# ## Key numbers
+
+# %%
+numbers = describe.country_numbers(records, country=iso3, mentoring=mentoring, min_n=threshold)
+_ = outputs.record_numbers(f"country_{iso3}", numbers)
+outputs.clean_numbers(numbers)
