@@ -51,6 +51,23 @@ def cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    from .runner import RunError, run
+
+    try:
+        return run(country=args.country, jobs=args.jobs, timeout=args.timeout, data=args.data, scheme=args.scheme,
+                   force=args.force)
+    except RunError as exc:
+        print(f"rss run: {exc}", file=sys.stderr)
+        return 2
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import main as report_main
+
+    return report_main()
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rss", description="RSS reintegration workspace command line.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -74,18 +91,44 @@ def build_parser() -> argparse.ArgumentParser:
     y.add_argument("--scale", type=float, default=1.0, help="size multiplier (default 1: ~20,000 surveys)")
     y.add_argument("--scheme", help="scoring scheme YAML file (default: rss-default)")
     y.set_defaults(func=cmd_synth)
+
+    r = sub.add_parser("run", help="run the notebooks (incremental, parallel) and build reports/report.html")
+    r.add_argument("--country", type=str.upper, metavar="ISO3", help="rerun this country's notebooks only "
+                   "(and 00_prepare if its input changed), then the report")
+    r.add_argument("--jobs", "-j", type=int, metavar="N", help="notebooks run at once (default: number of cores)")
+    r.add_argument("--timeout", type=float, default=1800.0, metavar="S",
+                   help="seconds one notebook may run before it is stopped (default 1800)")
+    r.add_argument("--data", metavar="PATH", help="input file or folder (default: RSS_DATA, else data/raw)")
+    r.add_argument("--scheme", metavar="FILE", help="scoring scheme YAML passed to 00_prepare "
+                   "(default: the notebook's)")
+    r.add_argument("--force", action="store_true", help="rerun every notebook, even when nothing changed")
+    r.set_defaults(func=cmd_run)
+
+    t = sub.add_parser("report", help="rebuild reports/report.html and tables.xlsx from the notebooks' outputs")
+    t.set_defaults(func=cmd_report)
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
+def _is_input_error(exc: Exception) -> bool:
+    """Whether ``exc`` is a problem of the input (data, scheme, settings), not of the code.
+
+    The error classes are imported only now, so that commands which need neither
+    pandas nor the loader (a no-op ``rss run``) start fast.
+    """
     from .loader import DataError
     from .paths import DataSourceError
     from .scheme import SchemeError
 
+    return isinstance(exc, (DataError, SchemeError, DataSourceError))
+
+
+def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (DataError, SchemeError, DataSourceError) as exc:
+    except Exception as exc:  # input errors get one clean message; anything else is a bug: traceback
+        if not _is_input_error(exc):
+            raise
         print(f"rss {args.command}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -1,0 +1,1111 @@
+"""Run the notebook pipeline: ``rss run`` (and ``make report``).
+
+    rss run [--country ISO3] [--jobs N] [--timeout S] [--data PATH] [--scheme FILE] [--force]
+
+What it does, in order:
+
+1. ``00_prepare`` runs first, on the raw input (a file or folder: ``--data``, else
+   ``RSS_DATA``, else ``data/raw``), and writes ``data/processed/scored.parquet``.
+2. The countries are read from the ``country`` column of that file (never from a
+   list in code); every per-country notebook (``10_country_profile``) runs once per
+   country, and every once-notebook (``20_cross_country``, later ``30_mentoring``,
+   ``40_weight_sensitivity``) once, in parallel (``--jobs``, default: the number of
+   cores), longest first by the durations of the previous run (unknown = longest).
+3. When every notebook succeeded, ``reports/report.html`` and ``reports/tables.xlsx``
+   are rebuilt (:mod:`helpers.report`); otherwise the previous report stays, the
+   failed executed notebook is kept as ``reports/notebooks/FAILED_<name>.ipynb``, a
+   summary names notebook, cell and exception line, and the exit status is 1.
+
+Which notebooks exist and how they run is the :data:`REGISTRY` below, not code
+paths: a new analysis is one more :class:`Notebook` entry.  An entry whose
+``.ipynb`` does not exist yet is skipped and its report section says "not computed
+yet".
+
+Incrementality
+--------------
+Every notebook run is keyed by content hashes (``reports/.manifest.json``):
+
+* ``notebook`` -- the cell types, sources and tags of the ``.ipynb`` (not its outputs);
+* ``helpers`` -- every file of the ``helpers`` package the kernels import (all but
+  the runner, the report builder, the command line and the benchmarks);
+* ``env`` -- the Python version and the versions of the key packages; ``settings`` --
+  the environment variables the notebooks read (:data:`NOTEBOOK_ENV`);
+* ``params`` -- the parameters passed (as strings);
+* the data it reads: for ``00_prepare`` the sha256 of every file of the input (and
+  of ``--scheme``); for a per-country notebook the hash of *its country's rows* of
+  ``scored.parquet`` plus the pooled medians of the ``ind_*``/``score_*`` columns
+  (the profile compares the country with them); for a once-notebook the content of
+  ``scored.parquet`` (the hashes of all countries' rows, not the file's bytes); plus
+  the keys of the notebooks it ``needs``.
+
+A notebook reruns when its key changed, its last run did not succeed, or its executed
+copy is gone.  Editing one country's rows therefore reruns ``00_prepare``, that
+country's profile and the once-notebooks, and no other country (unless the edit moves
+a pooled median, which every profile shows).  File hashes are cached by (size,
+mtime) like git's index, and nothing heavy (papermill, pyarrow) is imported unless
+something must run: a run with nothing to do takes ~0.15 s of its own (0.7 s for the
+whole ``rss run`` command, most of it the pandas import of the ``rss`` entry point).
+When ``00_prepare`` reruns but writes the same rows (e.g. a new parameter that changes
+nothing), nothing downstream reruns.
+
+Each notebook runs in its own kernel, started by its own worker process (forked on
+Linux, so papermill is imported once), with the kernel spec of *this* interpreter so
+a user-level ``python3`` kernel of another environment is never picked up.  The
+per-notebook timeout kills the worker; its kernel exits within a second (ipykernel
+polls its parent).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TextIO
+
+from . import paths
+
+__all__ = [
+    "Notebook",
+    "REGISTRY",
+    "KEY_PACKAGES",
+    "RunError",
+    "run",
+    "manifest_path",
+    "load_manifest",
+    "scored_fingerprint",
+]
+
+DEFAULT_TIMEOUT = 1800.0
+#: Lines of an exception message shown in the failure summary (the rest is in the FAILED_ notebook).
+MAX_MESSAGE_LINES = 12
+MANIFEST_FORMAT = 1
+#: Packages whose versions key every run and are listed in the report's provenance.
+KEY_PACKAGES = ("numpy", "pandas", "pyarrow", "scipy", "statsmodels", "linearmodels", "matplotlib", "seaborn",
+                "pyyaml", "pycountry", "openpyxl", "papermill", "nbclient", "nbformat", "ipykernel", "jupytext")
+#: Modules of the helpers package that no notebook imports: editing them reruns nothing.
+NOT_KERNEL_CODE = frozenset({"runner.py", "report.py", "cli.py", "bench.py"})
+#: Environment variables the notebooks read (besides RSS_ROOT/RSS_DATA): a change reruns every notebook.
+NOTEBOOK_ENV = ("RSS_DISCLOSURE_THRESHOLD",)
+#: Column prefixes whose pooled medians every country profile shows (see the module notes).
+POOLED_PREFIXES = ("ind_", "score_")
+_ISO3 = re.compile(r"^[A-Z]{3}$")
+
+
+@dataclass(frozen=True)
+class Notebook:
+    """One analysis notebook of the pipeline.
+
+    Parameters
+    ----------
+    name
+        File stem in ``notebooks/`` (the ``.ipynb`` papermill executes).
+    kind
+        ``"prepare"``: runs first, on the raw input; ``"country"``: runs once per
+        country of the scored data (parameter ``country``); ``"once"``: runs once
+        after ``prepare``.
+    params
+        Names of the parameters the runner passes; each must be declared in the
+        notebook's cell tagged ``parameters`` (checked with ``papermill.inspect_notebook``).
+    needs
+        Names of other notebooks whose outputs this one reads (they run first, and
+        a change of theirs reruns it).
+    pooled
+        For ``"country"`` notebooks: column prefixes whose pooled (all-country)
+        medians the notebook uses; a change of them reruns every country.
+    """
+
+    name: str
+    kind: Literal["prepare", "country", "once"]
+    params: tuple[str, ...]
+    needs: tuple[str, ...] = ()
+    pooled: tuple[str, ...] = ()
+
+
+REGISTRY: tuple[Notebook, ...] = (
+    Notebook("00_prepare", "prepare", ("data", "scheme", "processed")),
+    Notebook("10_country_profile", "country", ("country", "processed"), pooled=POOLED_PREFIXES),
+    Notebook("20_cross_country", "once", ("processed",)),
+    Notebook("30_mentoring", "once", ("processed",)),
+    Notebook("40_weight_sensitivity", "once", ("processed",)),
+)
+
+
+class RunError(RuntimeError):
+    """The pipeline cannot start as configured (the message says why and what to do)."""
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# hashing
+
+
+def _sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _sha256_json(obj: Any) -> str:
+    return _sha256_bytes(json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str).encode())
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class FileHasher:
+    """sha256 of files, cached by (size, mtime_ns) across runs like git's index.
+
+    An entry is not cached while the file's mtime is within two seconds of now (a
+    file rewritten within the same clock tick would otherwise keep a stale hash).
+    """
+
+    def __init__(self, cache: dict[str, dict[str, Any]] | None = None):
+        self.old = dict(cache or {})
+        self.used: dict[str, dict[str, Any]] = {}
+
+    def __call__(self, path: Path) -> str:
+        key = str(Path(path).resolve())
+        st = os.stat(key)
+        hit = self.old.get(key)
+        if hit and hit.get("size") == st.st_size and hit.get("mtime_ns") == st.st_mtime_ns:
+            self.used[key] = hit
+            return hit["sha256"]
+        sha = _sha256_file(Path(key))
+        if time.time_ns() - st.st_mtime_ns > 2_000_000_000:
+            self.used[key] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": sha}
+        return sha
+
+
+def notebook_hash(path: Path) -> str:
+    """Hash what papermill executes of a notebook: cell types, sources, tags, language."""
+    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    cells = []
+    for c in nb.get("cells", []):
+        src = c.get("source", "")
+        cells.append([c.get("cell_type"), "".join(src) if isinstance(src, list) else src,
+                      sorted(c.get("metadata", {}).get("tags", []))])
+    lang = nb.get("metadata", {}).get("kernelspec", {}).get("language")
+    return _sha256_json({"cells": cells, "language": lang})
+
+
+def helpers_hash() -> str:
+    """Hash the helpers code the kernels import (every package file but :data:`NOT_KERNEL_CODE`)."""
+    pkg = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for p in sorted(pkg.rglob("*")):
+        rel = p.relative_to(pkg)
+        if not p.is_file() or "__pycache__" in rel.parts or p.suffix == ".pyc" or str(rel) in NOT_KERNEL_CODE:
+            continue
+        h.update(str(rel).encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def package_versions(names: Iterable[str] = KEY_PACKAGES) -> dict[str, str]:
+    """Installed versions of ``names`` (``"not installed"`` when absent), plus Python's."""
+    from importlib import metadata
+
+    out = {"python": sys.version.split()[0]}
+    for n in names:
+        try:
+            out[n] = metadata.version(n)
+        except metadata.PackageNotFoundError:
+            out[n] = "not installed"
+    return out
+
+
+def git_state(root: Path) -> dict[str, Any]:
+    """Commit and dirty flag of the checkout at ``root`` (``None`` when it is not one)."""
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                                timeout=10, check=True).stdout.strip()
+        status = subprocess.run(["git", "-C", str(root), "status", "--porcelain"], capture_output=True, text=True,
+                                timeout=30, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "dirty": None}
+    return {"commit": commit, "dirty": bool(status.strip())}
+
+
+def input_files(source: Path) -> list[Path]:
+    """Every file of the input (a file, or a folder searched recursively; hidden entries skipped)."""
+    if source.is_file():
+        return [source]
+    if not source.is_dir():
+        raise RunError(f"input not found: {source} (run `make data` for the synthetic default, or set RSS_DATA "
+                       "or --data to a file or folder of RSS records)")
+    out = []
+    for p in sorted(source.rglob("*")):
+        rel = p.relative_to(source)
+        if p.is_file() and not any(part.startswith(".") for part in rel.parts):
+            out.append(p)
+    if not out:
+        raise RunError(f"input folder {source} holds no files (run `make data`, or set RSS_DATA or --data)")
+    return out
+
+
+def scored_fingerprint(path: Path, prefixes: tuple[str, ...] = POOLED_PREFIXES) -> dict[str, Any]:
+    """Hash each country's rows of the scored data, and the pooled medians.
+
+    Returns ``{"countries": {ISO3: sha256}, "pooled": sha256}``.  A country's hash
+    covers the column names and types and, in file order, the hash of each of its
+    rows (``pandas.util.hash_pandas_object``): it changes exactly when that
+    country's rows change.  ``pooled`` hashes the medians of the numeric columns
+    starting with ``prefixes`` over all countries (rounded to 12 digits).
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "s.parquet"
+    >>> df = pd.DataFrame({"country": ["SEN", "SEN", "GIN"], "score_x": [0.1, 0.9, 0.5], "note": ["", "", ""]})
+    >>> df.to_parquet(f)
+    >>> a = scored_fingerprint(f)
+    >>> df.loc[0, "note"] = "edited"; df.to_parquet(f)
+    >>> b = scored_fingerprint(f)
+    >>> a["countries"]["SEN"] != b["countries"]["SEN"], a["countries"]["GIN"] == b["countries"]["GIN"]
+    (True, True)
+    >>> a["pooled"] == b["pooled"]
+    True
+    """
+    import numpy as np
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    df = pq.read_table(path, use_threads=False).to_pandas()
+    if "country" not in df.columns:
+        raise RunError(f"{path} has no column 'country': it is not the scored data 00_prepare writes")
+    countries = df["country"].astype("string")
+    bad = sorted({c for c in countries.dropna().unique() if not _ISO3.match(str(c))})
+    if bad or countries.isna().any():
+        shown = ", ".join(repr(c) for c in bad[:5]) or "missing values"
+        raise RunError(f"{path}: column 'country' holds {shown}; expected ISO 3166-1 alpha-3 codes such as SEN")
+    schema = _sha256_json([[c, str(t)] for c, t in df.dtypes.items()])
+    rows = pd.util.hash_pandas_object(df, index=False).to_numpy()
+    codes = countries.to_numpy()
+    out = {}
+    for c in sorted(set(codes)):
+        h = hashlib.sha256(schema.encode())
+        h.update(np.ascontiguousarray(rows[codes == c]).tobytes())
+        out[str(c)] = h.hexdigest()
+    pooled = {}
+    for col in df.columns:
+        if col.startswith(prefixes) and pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col]):
+            m = df[col].median(skipna=True)
+            pooled[col] = None if pd.isna(m) else round(float(m), 12)
+    return {"countries": out, "pooled": _sha256_json(pooled)}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# manifest
+
+
+def manifest_path(root: Path | None = None) -> Path:
+    return (root or paths.ROOT) / "reports" / ".manifest.json"
+
+
+def load_manifest(root: Path | None = None) -> dict[str, Any]:
+    """Read ``reports/.manifest.json`` (an empty manifest when absent or unreadable)."""
+    p = manifest_path(root)
+    try:
+        man = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"format": MANIFEST_FORMAT, "jobs": {}}
+    if man.get("format") != MANIFEST_FORMAT:
+        return {"format": MANIFEST_FORMAT, "jobs": {}}
+    man.setdefault("jobs", {})
+    return man
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# jobs
+
+
+@dataclass
+class Job:
+    id: str
+    notebook: Notebook
+    country: str | None
+    params: dict[str, str]
+    parts: dict[str, Any]
+    needs: list[str] = field(default_factory=list)
+    expected: float | None = None
+
+    @property
+    def key(self) -> str:
+        return _sha256_json(self.parts)
+
+
+@dataclass
+class Result:
+    status: Literal["ok", "failed", "timeout", "interrupted"]
+    duration: float
+    error: dict[str, Any] | None = None
+    output: Path | None = None
+
+
+def _rel(p: Path, root: Path) -> str:
+    try:
+        return str(Path(p).resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(p)
+
+
+class _Layout:
+    """The paths the runner uses, all under one project root."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.notebooks = root / "notebooks"
+        self.processed = root / "data" / "processed"
+        self.scored = self.processed / "scored.parquet"
+        self.reports = root / "reports"
+        self.executed = self.reports / "notebooks"
+        self.running = self.executed / ".running"
+        self.logs = self.executed / ".logs"
+        self.manifest = manifest_path(root)
+
+    def source(self, nb: Notebook) -> Path:
+        return self.notebooks / f"{nb.name}.ipynb"
+
+    def output(self, job_id: str) -> Path:
+        return self.executed / f"{job_id}.ipynb"
+
+    def failed(self, job_id: str) -> Path:
+        return self.executed / f"FAILED_{job_id}.ipynb"
+
+
+def _is_stale(job: Job, man: dict[str, Any], lay: _Layout) -> bool:
+    entry = man["jobs"].get(job.id)
+    return (entry is None or entry.get("key") != job.key or entry.get("status") != "ok"
+            or not lay.output(job.id).is_file())
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# execution (worker side)
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _error_line(traceback: list[str]) -> str | None:
+    """Where an IPython traceback points: the cell's line and, if elsewhere, the line that raised.
+
+    Examples
+    --------
+    >>> tb = ["Cell In[4], line 1", "----> 1 result = load(x)", "      2 y = 1", "",
+    ...       "File /src/helpers/loader.py:571, in load(path)", "--> 571     raise DataError(problems)"]
+    >>> _error_line(tb)
+    'line 1: result = load(x); raised at helpers/loader.py:571 in load: raise DataError(problems)'
+    """
+    text = _ANSI.sub("", "\n".join(traceback or []))
+    frames: list[tuple[str, str, str]] = []  # (header, line number, code)
+    header = ""
+    for ln in text.splitlines():
+        if ln.startswith(("Cell In[", "File ", "Input In [")):
+            header = ln.strip()
+        elif (m := re.match(r"^-+>\s*(\d+)\s(.*)$", ln)):
+            frames.append((header, m.group(1), m.group(2).strip()))
+    if not frames:
+        return None
+    cell = next((f for f in frames if f[0].startswith(("Cell In[", "Input In ["))), frames[0])
+    out = f"line {cell[1]}: {cell[2]}"
+    last = frames[-1]
+    if last is not cell:
+        m = re.match(r"File (.+?):(\d+), in (\S+?)\(", last[0])
+        where = last[0]
+        if m:
+            path = m.group(1)
+            path = path[path.index("helpers/"):] if "helpers/" in path else Path(path).name
+            where = f"{path}:{m.group(2)} in {m.group(3)}"
+        out += f"; raised at {where}: {last[2]}"
+    return out
+
+
+def _import_papermill_fast() -> None:
+    """Import papermill without the 2-3 s that ``rfc3987_syntax`` takes to build its grammar.
+
+    papermill imports nbformat, which imports jsonschema, which imports the optional
+    ``rfc3987_syntax`` (when installed) only to check the ``iri`` string format; the
+    notebook schema never uses that format and nbformat validates without format
+    checks.  Marking the module absent makes jsonschema skip that checker (it
+    catches the ImportError) and cuts the import from ~3.4 s to ~0.6 s.  Only this
+    process is affected, never the kernels.
+    """
+    if "papermill" not in sys.modules and "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    import papermill  # noqa: F401
+
+
+def _work(spec: dict[str, Any]) -> None:
+    """Execute one notebook in a fresh kernel; write the outcome to ``spec['result']``.
+
+    Runs in a worker process.  Its stdout/stderr (and the kernel's) go to a log file.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the workers
+    fd = os.open(spec["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    result: dict[str, Any] = {"status": "ok"}
+    km = None
+    try:
+        _import_papermill_fast()
+        import papermill as pm
+        from jupyter_client.kernelspec import KernelSpecManager
+        from jupyter_client.manager import KernelManager
+
+        # No kernel dirs: "python3" resolves to ipykernel's native spec, i.e. this interpreter.
+        km = KernelManager(kernel_name="python3", kernel_spec_manager=KernelSpecManager(kernel_dirs=[]))
+        pm.execute_notebook(spec["input"], spec["output"], parameters=spec["params"], kernel_name="python3",
+                            km=km, progress_bar=False, cwd=spec["cwd"], start_timeout=120)
+    except BaseException as exc:  # noqa: BLE001 -- every failure is reported, none escapes the worker
+        if type(exc).__name__ == "PapermillExecutionError":
+            result = {"status": "failed", "cell": exc.cell_index, "exec_count": exc.exec_count,
+                      "ename": exc.ename, "evalue": exc.evalue, "line": _error_line(exc.traceback)}
+        else:
+            result = {"status": "failed", "ename": type(exc).__name__, "evalue": str(exc)}
+    finally:
+        if km is not None:
+            with contextlib.suppress(Exception):
+                if km.has_kernel:
+                    km.shutdown_kernel(now=True)
+    Path(spec["result"]).write_text(json.dumps(result, default=str), encoding="utf-8")
+    sys.stdout.flush()
+    sys.stderr.flush()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# progress
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    s = int(round(seconds))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+class Progress:
+    """Progress of a run: one updating line on a terminal, plain lines otherwise (CI logs)."""
+
+    def __init__(self, stream: TextIO, *, tty: bool | None = None):
+        self.stream = stream
+        self.tty = stream.isatty() if tty is None else tty
+        self.t0 = time.monotonic()
+        self.done = 0
+        self.total = 0
+        self._shown = False
+        self._last_draw = 0.0
+
+    def line(self, text: str) -> None:
+        self._clear()
+        print(text, file=self.stream, flush=True)
+
+    def _clear(self) -> None:
+        if self.tty and self._shown:
+            self.stream.write("\r\x1b[K")
+            self._shown = False
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.t0
+
+    def status(self, running: list[str], eta: float | None, *, force: bool = False) -> None:
+        if not self.tty:
+            return
+        now = time.monotonic()
+        if not force and now - self._last_draw < 0.25:
+            return
+        self._last_draw = now
+        width = shutil.get_terminal_size((100, 20)).columns
+        text = (f"[{self.done}/{self.total}] {_clock(self.elapsed())} elapsed, ETA {_clock(eta)}"
+                f" | running: {', '.join(running) or '-'}")
+        if len(text) > width - 1:
+            text = text[: max(width - 2, 10)] + "…"
+        self.stream.write("\r\x1b[K" + text)
+        self.stream.flush()
+        self._shown = True
+
+    def finished(self, job_id: str, res: Result, eta: float | None) -> None:
+        self.done += 1
+        word = {"ok": "done", "failed": "FAILED", "timeout": "TIMEOUT", "interrupted": "stopped"}[res.status]
+        text = f"[{self.done}/{self.total}] {word:<7} {job_id}  {res.duration:.1f}s"
+        if self.tty:
+            self.line(text)
+        else:
+            self.line(f"{text}  (elapsed {_clock(self.elapsed())}, ETA {_clock(eta)})")
+
+    def close(self) -> None:
+        self._clear()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# execution (parent side)
+
+
+class Executor:
+    """Run jobs in worker processes, at most ``jobs`` at a time, each with a timeout."""
+
+    def __init__(self, lay: _Layout, man: dict[str, Any], *, jobs: int, timeout: float, progress: Progress,
+                 save: Any):
+        self.lay, self.man, self.jobs, self.timeout = lay, man, max(1, jobs), timeout
+        self.progress, self.save = progress, save
+        self.ctx = None
+        self.git: dict[str, Any] | None = None
+        self.durations: list[float] = []
+
+    # papermill is imported only here, i.e. only when something must run
+    def prepare(self, notebooks: list[tuple[Notebook, dict[str, str]]]) -> list[str]:
+        """Import papermill, check every notebook's parameters; return the problems found."""
+        import multiprocessing as mp
+
+        _import_papermill_fast()
+        import papermill as pm
+
+        problems = []
+        for nb, params in notebooks:
+            src = self.lay.source(nb)
+            rel = _rel(src, self.lay.root)
+            try:
+                declared = pm.inspect_notebook(str(src))
+            except Exception as exc:  # noqa: BLE001
+                problems.append(f"{rel}: cannot be read as a notebook ({type(exc).__name__}: {exc})")
+                continue
+            if not declared:
+                problems.append(f"{rel}: no cell tagged `parameters`; the runner passes {', '.join(params)}")
+                continue
+            names = ", ".join(declared) or "none"
+            for p in params:
+                if p not in declared:
+                    problems.append(f"{rel}: unknown parameter {p!r}: the runner passes it but the notebook's "
+                                    f"`parameters` cell declares only {names}")
+                    continue
+                t = declared[p].get("inferred_type_name") or "None"
+                if t not in ("None", "str") and "str" not in t:
+                    problems.append(f"{rel}: parameter {p!r} is declared as {t}, but the runner passes strings")
+        # fork (papermill stays imported: no re-import per notebook) where it is safe; spawn elsewhere
+        method = "fork" if sys.platform == "linux" and "fork" in mp.get_all_start_methods() else "spawn"
+        self.ctx = mp.get_context(method)
+        self.git = git_state(self.lay.root)
+        return problems
+
+    def _eta(self, pending: list[Job], running: dict[str, tuple[Any, float, Job]]) -> float | None:
+        known = [j.expected for j in [*pending, *(r[2] for r in running.values())] if j.expected]
+        known = known or self.durations  # first run: what this run's finished notebooks took
+        fallback = (sum(known) / len(known)) if known else None
+        work = 0.0
+        now = time.monotonic()
+        for j in pending:
+            if j.expected is None and fallback is None:
+                return None
+            work += j.expected or fallback
+        for _proc, start, j in running.values():
+            exp = j.expected or fallback
+            if exp is None:
+                return None
+            work += max(exp - (now - start), 1.0)
+        return work / self.jobs
+
+    def run(self, todo: list[Job], done_ok: set[str]) -> dict[str, Result]:
+        """Run ``todo`` respecting ``needs`` (a job runs when all it needs is in ``done_ok``)."""
+        from multiprocessing.connection import wait
+
+        self.lay.running.mkdir(parents=True, exist_ok=True)
+        self.lay.logs.mkdir(parents=True, exist_ok=True)
+        results: dict[str, Result] = {}
+        pending = sorted(todo, key=lambda j: (-(j.expected if j.expected is not None else float("inf")), j.id))
+        running: dict[str, tuple[Any, float, Job]] = {}
+        todo_ids = {j.id for j in todo}
+        try:
+            while pending or running:
+                # jobs whose needs failed are not run
+                for j in list(pending):
+                    bad = [n for n in j.needs if n in results and results[n].status != "ok"]
+                    if bad:
+                        pending.remove(j)
+                        results[j.id] = Result("failed", 0.0, {"skipped": True, "ename": "NotRun",
+                                                               "evalue": f"needs {', '.join(bad)}, which failed"})
+                        self.progress.finished(j.id, results[j.id], self._eta(pending, running))
+                # start ready jobs, longest first
+                for j in list(pending):
+                    if len(running) >= self.jobs:
+                        break
+                    if all(n in done_ok or (n not in todo_ids) or
+                           (n in results and results[n].status == "ok") for n in j.needs):
+                        pending.remove(j)
+                        running[j.id] = (self._start(j), time.monotonic(), j)
+                if not running:
+                    for j in pending:  # cannot start: a cycle of needs in the registry
+                        results[j.id] = Result("failed", 0.0, {"skipped": True, "ename": "NotRun",
+                                                               "evalue": f"needs {', '.join(j.needs)}: a cycle"})
+                    break
+                self.progress.status(sorted(running), self._eta(pending, running))
+                now = time.monotonic()
+                next_deadline = min(start + self.timeout for _p, start, _j in running.values())
+                wait([p.sentinel for p, _s, _j in running.values()],
+                     timeout=max(0.05, min(0.5 if self.progress.tty else 5.0, next_deadline - now)))
+                now = time.monotonic()
+                for jid, (proc, start, job) in list(running.items()):
+                    if not proc.is_alive():
+                        proc.join()
+                        del running[jid]
+                        results[jid] = self._finish(job, now - start, proc.exitcode, timed_out=False)
+                    elif now - start > self.timeout:
+                        proc.kill()
+                        proc.join()
+                        del running[jid]
+                        results[jid] = self._finish(job, now - start, None, timed_out=True)
+                    else:
+                        continue
+                    self.progress.finished(jid, results[jid], self._eta(pending, running))
+        except KeyboardInterrupt:
+            for jid, (proc, start, job) in running.items():
+                proc.kill()
+                proc.join()
+                results[jid] = Result("interrupted", time.monotonic() - start)
+                self._record(job, results[jid])
+                with contextlib.suppress(FileNotFoundError):
+                    (self.lay.running / f"{jid}.ipynb").unlink()
+            self.save()
+            raise
+        return results
+
+    def _start(self, job: Job):
+        lay = self.lay
+        for suffix in (".ipynb", ".result.json"):
+            with contextlib.suppress(FileNotFoundError):
+                (lay.running / f"{job.id}{suffix}").unlink()
+        spec = {"input": str(lay.source(job.notebook)), "output": str(lay.running / f"{job.id}.ipynb"),
+                "params": job.params, "cwd": str(lay.root), "log": str(lay.logs / f"{job.id}.log"),
+                "result": str(lay.running / f"{job.id}.result.json")}
+        proc = self.ctx.Process(target=_work, args=(spec,), name=f"rss-{job.id}", daemon=False)
+        proc.start()
+        return proc
+
+    def _finish(self, job: Job, duration: float, exitcode: int | None, *, timed_out: bool) -> Result:
+        lay = self.lay
+        tmp = lay.running / f"{job.id}.ipynb"
+        res_file = lay.running / f"{job.id}.result.json"
+        info: dict[str, Any] | None = None
+        with contextlib.suppress(OSError, ValueError):
+            info = json.loads(res_file.read_text(encoding="utf-8"))
+        with contextlib.suppress(FileNotFoundError):
+            res_file.unlink()
+        if timed_out:
+            cell = _running_cell(tmp)
+            info = {"status": "timeout", "ename": "Timeout",
+                    "evalue": f"still running after {self.timeout:g} s (--timeout {self.timeout:g}); stopped it "
+                              "and its kernel", **cell}
+        elif info is None:
+            info = {"status": "failed", "ename": "WorkerDied",
+                    "evalue": f"the worker process ended with exit code {exitcode} without a result"}
+        status = info.pop("status")
+        if status == "ok" and tmp.is_file():
+            os.replace(tmp, lay.output(job.id))
+            with contextlib.suppress(FileNotFoundError):
+                lay.failed(job.id).unlink()
+            res = Result("ok", duration, None, lay.output(job.id))
+        else:
+            if status == "ok":  # papermill reported success but wrote nothing
+                status, info = "failed", {"ename": "NoOutput", "evalue": "no executed notebook was written"}
+            out = None
+            if tmp.is_file():
+                os.replace(tmp, lay.failed(job.id))
+                out = lay.failed(job.id)
+            info["log"] = _rel(lay.logs / f"{job.id}.log", lay.root)
+            res = Result(status, duration, info, out)
+        self._record(job, res)
+        self.save()
+        self.durations.append(duration)
+        return res
+
+    def _record(self, job: Job, res: Result) -> None:
+        self.man["jobs"][job.id] = {
+            "notebook": job.notebook.name, "country": job.country, "params": job.params, "key": job.key,
+            "parts": job.parts, "status": res.status, "duration": round(res.duration, 3),
+            "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "output": _rel(res.output, self.lay.root) if res.output else None,
+            "error": res.error, "git": self.git,
+        }
+
+
+def _running_cell(nb_path: Path) -> dict[str, Any]:
+    """Where a killed notebook was: the cell papermill marked ``running`` when it saved."""
+    try:
+        nb = json.loads(nb_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    for i, c in enumerate(nb.get("cells", [])):
+        if c.get("metadata", {}).get("papermill", {}).get("status") == "running":
+            src = c.get("source", "")
+            src = "".join(src) if isinstance(src, list) else src
+            first = next((ln.strip() for ln in src.splitlines() if ln.strip()), "")
+            return {"cell": i, "line": f"the cell starting {first!r}" if first else None}
+    return {}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the run
+
+
+def _describe_failure(job_id: str, res: Result, root: Path) -> str:
+    e = res.error or {}
+    if e.get("skipped"):
+        return f"  {job_id}: not run: {e.get('evalue')}"
+    evalue = str(e.get("evalue", "")).strip().splitlines()
+    out = [f"  {job_id}: {e.get('ename', 'Error')}: {evalue[0] if evalue else ''}"]
+    out += [f"      {ln}" for ln in evalue[1:MAX_MESSAGE_LINES]]  # e.g. the input problems of 00_prepare
+    if len(evalue) > MAX_MESSAGE_LINES:
+        out.append(f"      ... ({len(evalue) - MAX_MESSAGE_LINES} more lines in the executed notebook)")
+    where = []
+    if e.get("cell") is not None:
+        where.append(f"cell {e['cell'] + 1}" + (f" (In [{e['exec_count']}])" if e.get("exec_count") else ""))
+    if e.get("line"):
+        where.append(e["line"])
+    if where:
+        out.append(f"      at {', '.join(where)}")
+    out.append(f"      executed notebook: {_rel(res.output, root)}" if res.output
+               else "      no executed notebook was written")
+    if e.get("log"):
+        out.append(f"      worker log: {e['log']}")
+    return "\n".join(out)
+
+
+def _count_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _prune_countries(lay: _Layout, man: dict[str, Any], countries: set[str], country_nbs: list[Notebook],
+                     progress: Progress) -> None:
+    """Remove the outputs of countries no longer in the data, so the report never shows them."""
+    gone: set[str] = set()
+    for jid, entry in list(man["jobs"].items()):
+        if entry.get("country") and entry["country"] not in countries:
+            gone.add(entry["country"])
+            del man["jobs"][jid]
+    for sub in ("tables", "figures"):
+        for p in (lay.reports / sub).glob("country_*"):
+            m = re.match(r"country_([A-Z]{3})_", p.name)
+            if m and m.group(1) not in countries:
+                gone.add(m.group(1))
+    for c in sorted(gone):
+        doomed = [*(lay.reports / "tables").glob(f"country_{c}_*"), *(lay.reports / "figures").glob(f"country_{c}_*"),
+                  lay.reports / "numbers" / f"country_{c}.json"]
+        for nb in country_nbs:
+            doomed += [lay.output(f"{nb.name}_{c}"), lay.failed(f"{nb.name}_{c}"), lay.logs / f"{nb.name}_{c}.log"]
+        for p in doomed:
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
+    if gone:
+        progress.line(f"removed the outputs of {len(gone)} countr{'y' if len(gone) == 1 else 'ies'} no longer in "
+                      f"the data: {', '.join(sorted(gone))}")
+
+
+@contextlib.contextmanager
+def _lock(lay: _Layout):
+    lay.reports.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    with open(lay.reports / ".run.lock", "w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise RunError("another `rss run` is running in this project (reports/.run.lock); wait for it") from None
+        yield
+
+
+def pair_differs(py: Path, ipynb: Path) -> bool:
+    """Whether a jupytext ``.py`` and its paired ``.ipynb`` hold different cells (type, source, tags)."""
+    import jupytext
+
+    def cells(nb) -> list[tuple[str, str, tuple[str, ...]]]:
+        return [(c.cell_type, c.source.strip(), tuple(c.metadata.get("tags", ()))) for c in nb.cells]
+
+    return cells(jupytext.read(py)) != cells(jupytext.read(ipynb))
+
+
+def _pair_differs_cached(man: dict[str, Any], name: str, py: Path, ipynb: Path) -> bool:
+    """:func:`pair_differs`, remembered in the manifest by the two files' hashes (jupytext imports slowly)."""
+    key = {"py": hashlib.sha256(py.read_bytes()).hexdigest(), "ipynb": hashlib.sha256(ipynb.read_bytes()).hexdigest()}
+    cached = man.setdefault("pairs", {}).get(name)
+    if cached and {k: cached.get(k) for k in key} == key:
+        return bool(cached["differs"])
+    differs = pair_differs(py, ipynb)
+    man["pairs"][name] = {**key, "differs": differs}
+    return differs
+
+
+def run(*, country: str | None = None, jobs: int | None = None, timeout: float = DEFAULT_TIMEOUT,
+        data: str | Path | None = None, scheme: str | Path | None = None, force: bool = False,
+        registry: tuple[Notebook, ...] = REGISTRY, stream: TextIO | None = None, tty: bool | None = None) -> int:
+    """Run the pipeline incrementally and rebuild the report; return the exit status.
+
+    Parameters
+    ----------
+    country
+        Rerun only this country's notebooks (forced), after ``00_prepare`` when its
+        input changed; once-notebooks are not run (the report flags them if stale).
+    jobs
+        Notebooks run at the same time (default: the number of usable cores).
+    timeout
+        Seconds one notebook may run (kernel start included) before it is stopped.
+    data
+        Input file or folder (default: ``RSS_DATA``, else ``data/raw``).
+    scheme
+        Scoring-scheme file passed to ``00_prepare`` (default: the notebook's own).
+    force
+        Rerun every notebook, whatever the manifest says.
+
+    Returns
+    -------
+    int
+        0 when every notebook succeeded and the report is current; 1 when a notebook
+        failed (the previous report is kept); 2 when the run was refused
+        (unknown parameter, unknown country).
+    """
+    stream = stream or sys.stderr
+    lay = _Layout(paths.ROOT)
+    progress = Progress(stream, tty=tty)
+    with _lock(lay):
+        return _run(lay, progress, country=country, jobs=jobs or _count_cpus(), timeout=timeout, data=data,
+                    scheme=scheme, force=force, registry=registry)
+
+
+def _run(lay: _Layout, progress: Progress, *, country, jobs, timeout, data, scheme, force, registry) -> int:
+    t_start = time.time()
+    man = load_manifest(lay.root)
+    hasher = FileHasher(man.get("files"))
+    if data:
+        source = Path(data).expanduser().resolve()
+        os.environ["RSS_DATA"] = str(source)  # kernels (and their helpers.paths.data_source()) see the same input
+    else:
+        source = paths.data_source()
+    explicit_data = bool(data) or bool(os.environ.get("RSS_DATA"))
+    files = input_files(source)
+    base = source if source.is_dir() else source.parent
+    inputs = [{"path": _rel(f, base), "bytes": f.stat().st_size, "sha256": hasher(f)} for f in files]
+    scheme_part = None
+    if scheme:
+        sp = Path(scheme).expanduser()
+        if sp.is_file():
+            scheme_part = {"path": str(sp.resolve()), "sha256": hasher(sp)}
+        elif sp.suffix.lower() in (".yaml", ".yml") or len(sp.parts) > 1:
+            raise RunError(f"scheme file not found: {sp}")
+        else:  # a scheme shipped with helpers, by name (its file is part of the helpers hash)
+            scheme_part = {"path": str(scheme), "sha256": None}
+
+    present = [nb for nb in registry if lay.source(nb).is_file()]
+    missing = [nb.name for nb in registry if nb not in present]
+    prep = [nb for nb in present if nb.kind == "prepare"]
+    if not any(nb.kind == "prepare" for nb in registry) or not prep:
+        names = ", ".join(f"notebooks/{nb.name}.ipynb" for nb in registry if nb.kind == "prepare")
+        raise RunError(f"no prepare notebook: {names or 'none registered'} not found (papermill executes the "
+                       ".ipynb; create it from the .py with `jupytext --sync`)")
+    for nb in present:
+        py = lay.notebooks / f"{nb.name}.py"
+        # mtimes are arbitrary after a git checkout: compare contents, and only when the .py looks newer
+        if py.is_file() and py.stat().st_mtime > lay.source(nb).stat().st_mtime + 1 and \
+                _pair_differs_cached(man, nb.name, py, lay.source(nb)):
+            progress.line(f"warning: notebooks/{nb.name}.py differs from its .ipynb, which is what runs; "
+                          f"sync them with `jupytext --sync notebooks/{nb.name}.py`")
+
+    versions = package_versions()
+    common = {"helpers": helpers_hash(), "env": _sha256_json(versions),
+              "settings": {k: os.environ.get(k) for k in NOTEBOOK_ENV}}
+    nb_hash = {nb.name: notebook_hash(lay.source(nb)) for nb in present}
+
+    def params_for(nb: Notebook, iso: str | None) -> dict[str, str]:
+        values = {"data": str(source) if explicit_data else "", "processed": "", "country": iso or "",
+                  "scheme": str(scheme_part["path"]) if scheme_part else None}
+        return {p: values[p] for p in nb.params if values.get(p) is not None}
+
+    all_params = [(nb, params_for(nb, "XXX" if nb.kind == "country" else None)) for nb in present]
+
+    def save() -> None:
+        from .io import write_json
+
+        man["format"] = MANIFEST_FORMAT
+        man["files"] = {**hasher.used}
+        write_json(lay.manifest, man)
+
+    executor = Executor(lay, man, jobs=jobs, timeout=timeout, progress=progress, save=save)
+    ready = False
+
+    def get_ready() -> bool:
+        nonlocal ready
+        if not ready:
+            problems = executor.prepare(all_params)
+            if problems:
+                progress.line("rss run: refused, the notebooks do not take the parameters the runner passes "
+                              "(papermill would only warn):\n" + "\n".join(f"  {p}" for p in problems))
+                return False
+            ready = True
+        return True
+
+    for stale in lay.running.glob("*") if lay.running.is_dir() else []:
+        with contextlib.suppress(OSError):
+            stale.unlink()
+
+    # ---- stage 1: prepare
+    results: dict[str, Result] = {}
+    prep_jobs = []
+    for nb in prep:
+        parts = {"notebook": nb_hash[nb.name], **common, "params": params_for(nb, None),
+                 "data": _sha256_json([inputs, scheme_part])}
+        prep_jobs.append(Job(nb.name, nb, None, params_for(nb, None), parts,
+                             expected=man["jobs"].get(nb.name, {}).get("duration")))
+    scored_ok = lay.scored.is_file() and man.get("scored", {}).get("sha256") == hasher(lay.scored)
+    prep_todo = [j for j in prep_jobs if force or not scored_ok or _is_stale(j, man, lay)]
+    progress.total = len(prep_todo)
+    if prep_todo:
+        if not get_ready():
+            return 2
+        progress.line(f"rss run: {', '.join(j.id for j in prep_todo)} on {_rel(source, lay.root)} ...")
+        results.update(executor.run(prep_todo, set()))
+        if any(r.status != "ok" for r in results.values()):
+            save()
+            code = _summary(lay, progress, results, man, built=False, t_start=t_start)
+            progress.line("rss run: no other notebook was run: they all read what the prepare step writes")
+            return code
+        if not lay.scored.is_file():
+            raise RunError(f"{prep_todo[0].id} succeeded but wrote no {_rel(lay.scored, lay.root)}")
+
+    # ---- stage 2: countries and once-notebooks
+    scored_sha = hasher(lay.scored)
+    fp = man.get("scored") if man.get("scored", {}).get("sha256") == scored_sha else None
+    if fp is None or "countries" not in fp:
+        fp = {"sha256": scored_sha, **scored_fingerprint(lay.scored)}
+        man["scored"] = fp
+    countries = sorted(fp["countries"])
+    if country is not None and country not in fp["countries"]:
+        progress.line(f"rss run: country {country!r} is not in the scored data; its countries are "
+                      f"{', '.join(countries)}")
+        save()
+        return 2
+    prep_keys = {j.id: j.key for j in prep_jobs}
+    rest: list[Job] = []
+    for nb in present:
+        if nb.kind == "country":
+            for iso in countries:
+                parts = {"notebook": nb_hash[nb.name], **common, "params": params_for(nb, iso),
+                         "rows": fp["countries"][iso], "pooled": fp["pooled"] if nb.pooled else None}
+                rest.append(Job(f"{nb.name}_{iso}", nb, iso, params_for(nb, iso), parts))
+        elif nb.kind == "once":
+            parts = {"notebook": nb_hash[nb.name], **common, "params": params_for(nb, None),
+                     "scored": _sha256_json(fp["countries"])}  # content, not file bytes
+            rest.append(Job(nb.name, nb, None, params_for(nb, None), parts))
+    by_name = {j.id: j for j in rest}
+    for j in rest:  # needs: key on what they need (in registry order, so needed keys exist first)
+        for n in j.notebook.needs:
+            if n in by_name:
+                j.needs.append(n)
+                j.parts.setdefault("needs", {})[n] = by_name[n].key
+            elif n in prep_keys:
+                j.parts.setdefault("needs", {})[n] = prep_keys[n]
+    for j in rest:
+        j.expected = man["jobs"].get(j.id, {}).get("duration")
+
+    _prune_countries(lay, man, set(countries), [nb for nb in present if nb.kind == "country"], progress)
+
+    if country is not None:
+        todo = [j for j in rest if j.country == country]
+    else:
+        todo = [j for j in rest if force or _is_stale(j, man, lay)]
+        # a job whose need reruns, reruns
+        changed = True
+        while changed:
+            changed = False
+            ids = {j.id for j in todo}
+            for j in rest:
+                if j.id not in ids and any(n in ids for n in j.needs):
+                    todo.append(j)
+                    changed = True
+    progress.total = len(prep_todo) + len(todo)
+    if todo:
+        if not get_ready():
+            return 2
+        progress.line(f"rss run: {len(todo)} notebook{'s' if len(todo) != 1 else ''} to run "
+                      f"({len(rest) - len(todo)} up to date, {len(countries)} countries) on {jobs} "
+                      f"worker{'s' if jobs != 1 else ''}")
+        done_ok = {j.id for j in rest if j not in todo}
+        results.update(executor.run(todo, done_ok))
+    if missing:
+        progress.line(f"not written yet (skipped; their report sections say so): {', '.join(missing)}")
+
+    stale_ids = sorted(j.id for j in rest if j.id in man["jobs"] and _is_stale(j, man, lay))
+    never_run = sorted(j.id for j in rest if j.id not in man["jobs"])
+    man["run"] = {
+        "started": dt.datetime.fromtimestamp(t_start, dt.UTC).isoformat(timespec="seconds"),
+        "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "countries": countries, "jobs": jobs, "timeout": timeout, "force": force, "country": country,
+        "ran": sorted(results), "stale": stale_ids, "not_run": never_run, "expected": sorted([*prep_keys, *by_name]),
+        "missing_notebooks": missing, "packages": versions,
+    }
+    man["inputs"] = {"source": str(source), "shown_as": _rel(source, lay.root), "files": inputs,
+                     "scheme": scheme_part}
+    failed = {k: r for k, r in results.items() if r.status != "ok"}
+    if failed:
+        save()
+        return _summary(lay, progress, results, man, built=False, t_start=t_start)
+
+    # ---- report
+    from . import report as _report  # cheap: heavy imports happen inside build_report
+
+    key = _report.report_key(lay.root, man, hasher)
+    current = (man.get("report", {}).get("key") == key and (lay.reports / "report.html").is_file()
+               and (lay.reports / "tables.xlsx").is_file())
+    built = False
+    if not current or results:
+        progress.line("rss run: building reports/report.html and reports/tables.xlsx ...")
+        if executor.git is None:
+            executor.git = git_state(lay.root)
+        man["run"]["git"] = executor.git
+        _report.build_report(lay.root, manifest=man)
+        man["report"] = {"key": _report.report_key(lay.root, man, hasher),
+                         "built": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+        built = True
+    save()
+    return _summary(lay, progress, results, man, built=built, t_start=t_start)
+
+
+def _summary(lay: _Layout, progress: Progress, results: dict[str, Result], man: dict[str, Any], *, built: bool,
+             t_start: float) -> int:
+    progress.close()
+    took = _clock(time.time() - t_start)
+    failed = {k: r for k, r in results.items() if r.status != "ok"}
+    if failed:
+        lines = [f"rss run: {len(failed)} of {len(results)} notebooks failed after {took}; reports/report.html "
+                 "was NOT rebuilt (the previous report, if any, is kept):"]
+        lines += [_describe_failure(k, failed[k], lay.root) for k in sorted(failed)]
+        progress.line("\n".join(lines))
+        return 1
+    ran = len(results)
+    n_all = len(man.get("run", {}).get("expected", [])) - len(man.get("run", {}).get("not_run", []))
+    stale = man.get("run", {}).get("stale", [])
+    msg = (f"rss run: {ran} notebook{'s' if ran != 1 else ''} ran, {n_all - ran - len(stale)} up to date ({took}); "
+           f"report {'rebuilt' if built else 'up to date'}: {_rel(lay.reports / 'report.html', lay.root)}")
+    progress.line(msg)
+    if stale:
+        progress.line(f"note: {len(stale)} notebook{'s' if len(stale) != 1 else ''} not rerun (--country) "
+                      f"whose inputs changed, flagged in the report: {', '.join(stale)}")
+    not_run = man.get("run", {}).get("not_run", [])
+    if not_run:
+        progress.line(f"note: {len(not_run)} notebook{'s' if len(not_run) != 1 else ''} never run (--country); "
+                      f"the report says 'not computed yet' for them: {', '.join(not_run)}")
+    return 0
