@@ -38,6 +38,7 @@ from pathlib import Path
 from helpers import describe, io, loader, outputs, paths, scoring
 from helpers.scheme import load_scheme
 
+# %%
 source = paths.data_source() if data == "" else Path(data)
 scheme_used = load_scheme(scheme or None)
 processed_dir = paths.PROCESSED if processed == "" else Path(processed)

@@ -35,6 +35,7 @@ from IPython.display import Image
 
 from helpers import describe, outputs, paths
 
+# %%
 iso3 = country.strip().upper()
 processed_dir = paths.PROCESSED if processed == "" else Path(processed)
 threshold = outputs.disclosure_threshold()

@@ -36,6 +36,7 @@ from IPython.display import Image
 
 from helpers import describe, outputs, paths
 
+# %%
 processed_dir = paths.PROCESSED if processed == "" else Path(processed)
 threshold = outputs.disclosure_threshold()
 scored = describe.read_scored(processed_dir)

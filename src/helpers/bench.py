@@ -38,7 +38,7 @@ class Bench:
     what: str
     target: str
     setup: Callable[[], None] | None
-    code: str  # Python run in a fresh process; must print a JSON dict with "seconds"
+    code: str  # Python run in a fresh process; prints a JSON dict with "seconds", "peak_mib" (and *_seconds)
 
 
 REGISTRY: list[Bench] = []
@@ -120,6 +120,57 @@ n = len(df)
 """, '{"rows": n}')
 
 
+@bench("report", "full report on the default data in a fresh project (outputs cleared), then a no-op rerun "
+       "and a rerun after one country's input changed", "full <= 60 s, no-op <= 1 s, one country <= 10 s",
+       setup=lambda: _ensure_default_data())
+def _report() -> str:
+    return f"""
+import json, os, resource, shutil, subprocess, sys, tempfile, time
+from pathlib import Path
+import nbformat
+import pandas as pd
+root = Path(tempfile.mkdtemp(prefix="rss-bench-"))
+shutil.copytree({str(paths.NOTEBOOKS)!r}, root / "notebooks")
+shutil.copytree({str(paths.SYNTHETIC)!r}, root / "data" / "raw" / "synthetic")
+env = {{**os.environ, "RSS_ROOT": str(root)}}
+env.pop("RSS_DATA", None)
+rss = [sys.executable, "-m", "helpers.cli", "run"]
+
+def timed():
+    t0 = time.perf_counter()
+    subprocess.run(rss, env=env, check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+full = timed()
+noop = timed()
+csv = root / "data" / "raw" / "synthetic" / "som.csv"   # the smallest country: change one answer
+df = pd.read_csv(csv, dtype=str, keep_default_na=False)
+df.loc[0, "eco_employed"] = "1" if df.loc[0, "eco_employed"] != "1" else "0"
+df.to_csv(csv, index=False)
+one = timed()
+split = []
+for f in sorted((root / "reports" / "notebooks").glob("*.ipynb")):
+    nb = nbformat.read(f, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    tags = [c.metadata.get("tags", []) for c in code]
+    after = max(i for i, t in enumerate(tags) if "parameters" in t or "injected-parameters" in t) + 1
+    cell_time = [c.metadata.get("papermill", {{}}).get("duration") or 0.0 for c in code]
+    total = nb.metadata["papermill"]["duration"]
+    split.append({{"notebook": f.stem, "total": total, "kernel_and_overhead": total - sum(cell_time),
+                  "imports": cell_time[after], "work": sum(cell_time) - cell_time[after]}})
+shutil.rmtree(root)
+med = {{k: sorted(s[k] for s in split)[len(split) // 2] for k in ("total", "kernel_and_overhead", "imports", "work")}}
+print(json.dumps({{"seconds": full, "noop_seconds": noop, "one_country_seconds": one,
+                  "peak_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+                  "notebooks": len(split), "median_notebook_split": med, "split": split}}))
+"""
+
+
+def _ensure_default_data() -> None:
+    if not (paths.SYNTHETIC / "truth.json").exists():
+        raise SystemExit("make bench needs the default data: run `make data` first")
+
+
 def _run_once(code: str) -> dict:
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     if r.returncode != 0:
@@ -135,22 +186,33 @@ def run(only: list[str] | None = None, repeat: int = 3) -> dict:
         if b.setup:
             b.setup()
         runs = [_run_once(b.code) for _ in range(repeat)]
-        secs = [r["seconds"] for r in runs]
-        mem = [r["peak_mib"] for r in runs]
+        spread = {k: _spread([r[k] for r in runs]) for k in runs[-1]
+                  if k in ("seconds", "peak_mib") or k.endswith("_seconds")}
         results[b.name] = {
             "what": b.what, "target": b.target, "runs": repeat,
-            "seconds": {"median": statistics.median(secs), "min": min(secs), "max": max(secs)},
-            "peak_mib": {"median": statistics.median(mem), "min": min(mem), "max": max(mem)},
-            **{k: v for k, v in runs[0].items() if k not in ("seconds", "peak_mib")},
+            **{k: v for k, v in runs[-1].items() if k not in spread},  # details of the last run
+            **spread,
         }
         _print_row(b.name, results[b.name])
     return results
+
+
+def _spread(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
 def _print_row(name: str, r: dict) -> None:
     s, m = r["seconds"], r["peak_mib"]
     print(f"{name:<16} {s['median']:8.2f} s  (min {s['min']:.2f}, max {s['max']:.2f})  "
           f"peak {m['median']:7.0f} MiB   target {r['target']:<22} {r['what']}", flush=True)
+    for k, v in r.items():
+        if k.endswith("_seconds"):
+            print(f"  {k:<14} {v['median']:8.2f} s  (min {v['min']:.2f}, max {v['max']:.2f})", flush=True)
+    if "median_notebook_split" in r:
+        sp = r["median_notebook_split"]
+        print(f"  per notebook (median of {r['notebooks']}, last run): total {sp['total']:.2f} s = kernel start and "
+              f"papermill {sp['kernel_and_overhead']:.2f} s + imports {sp['imports']:.2f} s + work {sp['work']:.2f} s",
+              flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
