@@ -15,7 +15,7 @@ SYNTH   := data/raw/synthetic
 # Input of the pipeline: RSS_DATA=path make report (a file or folder); default data/raw.
 export RSS_DATA
 
-.PHONY: help setup lock data report test lab bench clean
+.PHONY: help setup lock data report test lab bench validate clean
 
 help: ## list the targets
 	@echo "RSS reintegration workspace"
@@ -66,6 +66,9 @@ lab: $(STAMP) ## start JupyterLab on the notebooks with the project kernel
 
 bench: $(STAMP) ## measure speed and memory, write reports/bench/bench.json
 	$(BIN)/python -m helpers.bench
+
+validate: $(STAMP) ## Monte-Carlo check of the DiD confidence interval (200 simulated datasets; minutes)
+	$(BIN)/python -m helpers.validate_mc --reps 200
 
 clean: ## remove generated outputs (reports/, data/processed/); keeps data/raw and .venv
 	find reports -mindepth 1 ! -name .gitkeep -delete
