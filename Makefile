@@ -57,7 +57,7 @@ report: $(STAMP) $(if $(RSS_DATA),,data) ## validate and score the data, run eve
 	$(RSS) run --jobs $(JOBS) $(if $(COUNTRY),--country $(COUNTRY))
 
 test: $(STAMP) ## run the test suite (unit, property, doctests, lint)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests notebooks
 	$(BIN)/python -m pytest -n $(JOBS) -q
 
 lab: $(STAMP) ## start JupyterLab on the notebooks with the project kernel
