@@ -15,7 +15,7 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy import stats
 
-from helpers import describe
+from helpers import describe, outputs
 from helpers.scoring import band
 
 DIMS = ["economic", "social", "psychosocial"]
@@ -108,7 +108,7 @@ def test_surveys_by_country_wave_counts(scheme):
     t = describe.surveys_by_country_wave(df)
     assert t[["country", "wave", "n_surveys", "n_respondents"]].values.tolist() == [
         ["AAA", 1, 12, 12], ["AAA", 2, 10, 10], ["BBB", 1, 4, 4], ["BBB", 2, 4, 4]]
-    assert t.attrs == {"keys": ["country", "wave"], "count_cols": ["n_respondents"]}
+    assert t.attrs == {"keys": ["country", "wave"], "count_cols": ["n_respondents"], "groups": ["country"]}
 
 
 def test_surveys_by_country_derives_fieldwork(scheme):
@@ -309,19 +309,28 @@ def test_figures_are_headless_and_not_in_pyplot(scheme):
 
 
 def test_country_means_plot_leaves_out_small_countries(scheme):
-    df = scored_frame(scheme, {"AAA": 10, "BBB": 9, "CCC": 25}, mentored=("CCC",))
+    df = scored_frame(scheme, {"AAA": 11, "BBB": 9, "CCC": 25, "DDD": 8}, mentored=("CCC",))
     fig = describe.plot_country_means(describe.country_means(df), min_n=10)
     labels = _ytick_labels(fig.axes[0])
     assert sorted(labels) == ["AAA", "CCC"]
-    assert "fewer than 10 respondents): BBB" in fig._suptitle.get_text()
+    assert "fewer than 10 respondents): BBB, DDD" in fig._suptitle.get_text()
     # nothing else carries BBB's numbers: one error bar per shown country and score
     assert [len(ax.containers) for ax in fig.axes] == [2, 2, 2, 2]
 
 
+def test_one_small_country_hides_the_next_smallest_too(scheme):
+    # the pooled mean and the other countries' means would give BBB's mean by subtraction
+    df = scored_frame(scheme, {"AAA": 10, "BBB": 9, "CCC": 25})
+    fig = describe.plot_country_means(describe.country_means(df), min_n=10)
+    assert _ytick_labels(fig.axes[0]) == ["CCC"]
+    assert "AAA, BBB" in fig._suptitle.get_text()
+
+
 def test_heatmaps_leave_out_small_countries(scheme):
     df = scored_frame(scheme, {"AAA": 10, "BBB": 9, "CCC": 25})
+    # BBB is small; AAA, the next-smallest, goes too: the pooled row would give BBB's means by subtraction
     fig = describe.plot_dimension_profiles(describe.dimension_profiles(df), min_n=10)
-    assert _ytick_labels(fig.axes[0]) == ["AAA", "CCC", "pooled"]
+    assert _ytick_labels(fig.axes[0]) == ["CCC", "pooled"]
     fig = describe.plot_correlations(describe.dimension_correlations(df), min_n=10)
     assert _ytick_labels(fig.axes[0]) == ["pooled", "AAA", "CCC"]
     assert "BBB" in fig.axes[0].get_title()
@@ -353,7 +362,11 @@ def test_band_plot_drops_small_cells(scheme):
     bands = describe.band_shares(df)
     fig = describe.plot_band_shares(bands, min_n=10)
     drawn = sum(1 for p in fig.axes[0].patches if p.get_height() > 0)
-    assert drawn == int((bands["n_respondents_in_band"] >= 10).sum())
+    published = outputs.suppress(bands, threshold=10)
+    assert drawn == int((~published["suppressed"]).sum())
+    # no score shows all its bands but one: the hidden share would be 100% minus the others
+    hidden = published.groupby("score")["suppressed"].sum()
+    assert not (hidden == 1).any()
 
 
 def test_prepare_numbers_name_files_relative_to_the_input(tmp_path, scheme):

@@ -47,7 +47,7 @@ def test_csv_comma_semicolon_bom_xlsx_parquet_and_folder_agree(tmp_path, monkeyp
         pd.testing.assert_frame_equal(frames[0], f)
     # the folder stacks the four files: duplicates across files are an error...
     errs = problems_of(tmp_path)
-    assert any("is a duplicate of a.csv row 2" in e for e in errs), errs[:3]
+    assert any("and wave (1) as a.csv row 2" in e for e in errs), errs[:3]
 
 
 def test_folder_stacks_files_and_skips_documentation(tmp_path, scheme):
@@ -155,7 +155,7 @@ BAD_VALUES = {
                               "a.csv row 2, column respondent_id: empty is missing"),
     "assist not binary": (_set("assist_social", 0, "yes"), "a.csv row 2, column assist_social: 'yes' is not 0 or 1"),
     "duplicated respondent-wave": (_set("respondent_id", 6, "R0000001"),
-                                   "a.csv row 8, column respondent_id: 'R0000001' with wave 1 is a duplicate of "
+                                   "a.csv row 8, column respondent_id: has the same respondent_id and wave (1) as "
                                    "a.csv row 3"),
     "missing required column": (lambda df: df.drop(columns=["return_date", "psy_safety"]),
                                 "a.csv: missing required column(s): return_date, psy_safety"),

@@ -129,6 +129,7 @@ import json, os, resource, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
 import nbformat
 import pandas as pd
+from helpers.io import write_csv
 root = Path(tempfile.mkdtemp(prefix="rss-bench-"))
 shutil.copytree({str(paths.NOTEBOOKS)!r}, root / "notebooks")
 shutil.copytree({str(paths.SYNTHETIC)!r}, root / "data" / "raw" / "synthetic")
@@ -146,7 +147,7 @@ noop = timed()
 csv = root / "data" / "raw" / "synthetic" / "som.csv"   # the smallest country: change one answer
 df = pd.read_csv(csv, dtype=str, keep_default_na=False)
 df.loc[0, "eco_employed"] = "1" if df.loc[0, "eco_employed"] != "1" else "0"
-df.to_csv(csv, index=False)
+write_csv(csv, df)  # atomically, as every write of the workspace
 one = timed()
 split = []
 for f in sorted((root / "reports" / "notebooks").glob("*.ipynb")):

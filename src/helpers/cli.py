@@ -3,15 +3,50 @@
     rss validate PATH [--scheme FILE]          check input against the data contract
     rss score PATH -o OUT.parquet [--scheme]   validate, score, write atomically
     rss synth -o DIR [--seed N] [--scale X]    write the synthetic default dataset
+    rss run [--country ISO3] [--jobs N] ...    run the notebooks, build the report
+    rss report                                 rebuild the report from the outputs
+    rss check [--root DIR] ...                 scan reports/ for disclosure and identifier problems
+
+Bad options are refused with a message naming the option, the value found and
+what is expected (exit 2, nothing written).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
 __all__ = ["main"]
+
+
+class UsageError(Exception):
+    """An option's value cannot be used (the message says which and why); exit status 2."""
+
+
+def _whole(what: str, minimum: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"expected {what} (a whole number >= {minimum}); found {text!r}")
+        return value
+    return parse
+
+
+def _positive(what: str):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (value > 0 and math.isfinite(value)):
+            raise argparse.ArgumentTypeError(f"expected {what} (a number > 0); found {text!r}")
+        return value
+    return parse
 
 
 def _scheme(arg: str | None):
@@ -33,6 +68,10 @@ def cmd_score(args: argparse.Namespace) -> int:
     from .loader import load
     from .scoring import score
 
+    target = Path(args.output)
+    if target.is_dir() or target.suffix.lower() != ".parquet":
+        raise UsageError(f"-o {args.output}: expected the path of a .parquet file to write"
+                         + (" (it is a folder)" if target.is_dir() else ""))
     scheme = _scheme(args.scheme)
     result = load(args.path, scheme=scheme)
     scored = score(result.data, scheme)
@@ -45,6 +84,8 @@ def cmd_score(args: argparse.Namespace) -> int:
 def cmd_synth(args: argparse.Namespace) -> int:
     from .synthetic import write_dataset
 
+    if Path(args.output).exists() and not Path(args.output).is_dir():
+        raise UsageError(f"-o {args.output}: expected a folder to write the dataset into; it is a file")
     files = write_dataset(Path(args.output), seed=args.seed, scale=args.scale,
                           scheme=_scheme(args.scheme) if args.scheme else None)
     print(f"wrote {len(files)} files of synthetic RSS data (seed {args.seed}, scale {args.scale}) to {args.output}")
@@ -60,6 +101,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     except RunError as exc:
         print(f"rss run: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("rss run: interrupted; the notebooks that finished kept their outputs, the ones stopped left none "
+              "(no half-written file), and the report was not rebuilt: run `rss run` again to finish only what "
+              "did not", file=sys.stderr)
+        return 130
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .checks import run_checks
+
+    return run_checks(root=args.root, threshold=args.threshold, ids_from=args.ids_from,
+                      disclosure=not args.no_disclosure, identifiers=not args.no_identifiers)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -87,16 +140,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     y = sub.add_parser("synth", help="write the synthetic RSS dataset with planted effects")
     y.add_argument("-o", "--output", required=True, help="output folder")
-    y.add_argument("--seed", type=int, default=20200, help="random seed (default 20200)")
-    y.add_argument("--scale", type=float, default=1.0, help="size multiplier (default 1: ~20,000 surveys)")
+    y.add_argument("--seed", type=_whole("a random seed", 0), default=20200, help="random seed (default 20200)")
+    y.add_argument("--scale", type=_positive("a size multiplier"), default=1.0,
+                   help="size multiplier (default 1: ~20,000 surveys)")
     y.add_argument("--scheme", help="scoring scheme YAML file (default: rss-default)")
     y.set_defaults(func=cmd_synth)
 
     r = sub.add_parser("run", help="run the notebooks (incremental, parallel) and build reports/report.html")
     r.add_argument("--country", type=str.upper, metavar="ISO3", help="rerun this country's notebooks only "
                    "(and 00_prepare if its input changed), then the report")
-    r.add_argument("--jobs", "-j", type=int, metavar="N", help="notebooks run at once (default: number of cores)")
-    r.add_argument("--timeout", type=float, default=1800.0, metavar="S",
+    r.add_argument("--jobs", "-j", type=_whole("the number of notebooks run at once", 1), metavar="N",
+                   help="notebooks run at once (default: number of cores)")
+    r.add_argument("--timeout", type=_positive("seconds one notebook may run"), default=1800.0, metavar="S",
                    help="seconds one notebook may run before it is stopped (default 1800)")
     r.add_argument("--data", metavar="PATH", help="input file or folder (default: RSS_DATA, else data/raw)")
     r.add_argument("--scheme", metavar="FILE", help="scoring scheme YAML passed to 00_prepare "
@@ -106,6 +161,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("report", help="rebuild reports/report.html and tables.xlsx from the notebooks' outputs")
     t.set_defaults(func=cmd_report)
+
+    from .checks import add_arguments
+
+    c = sub.add_parser("check", help="scan reports/ (and the notebooks) for cells under the disclosure threshold, "
+                       "respondent ids and individual-level outputs; exit 1 listing every hit")
+    add_arguments(c)
+    c.set_defaults(func=cmd_check)
     return p
 
 
@@ -118,14 +180,18 @@ def _is_input_error(exc: Exception) -> bool:
     from .loader import DataError
     from .paths import DataSourceError
     from .scheme import SchemeError
+    from .settings import SettingError
 
-    return isinstance(exc, (DataError, SchemeError, DataSourceError))
+    return isinstance(exc, (DataError, SchemeError, DataSourceError, SettingError))
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except UsageError as exc:
+        print(f"rss {args.command}: {exc}", file=sys.stderr)
+        return 2
     except Exception as exc:  # input errors get one clean message; anything else is a bug: traceback
         if not _is_input_error(exc):
             raise

@@ -6,10 +6,14 @@ mapping of key numbers, or a matplotlib Figure.  None writes a file, prints or
 shows anything; publishing is :mod:`helpers.outputs`' job.
 
 Tables declare their disclosure metadata in ``attrs``: ``keys`` (the columns
-saying what a row is about) and ``count_cols`` (respondent counts), which
-:func:`helpers.outputs.write_table` uses to suppress rows built on fewer
-respondents than the threshold.  Figures take the unsuppressed tables and leave
-out every group (or bin) under the threshold, saying so in their title.
+saying what a row is about), ``count_cols`` (respondent counts) and, where rows
+add up to something published, ``groups`` (the key columns identifying such a
+group: bands of a score, categories of a variable, countries against the pooled
+figures), which :func:`helpers.outputs.write_table` uses to suppress rows built on
+fewer respondents than the threshold and, where one hidden row could be recovered
+by subtraction, the next-smallest row of its group.  Figures take the unsuppressed
+tables and leave out exactly the rows the published table hides (the same rule,
+:func:`helpers.outputs.suppressed_rows`), saying so in their title.
 
 Conventions
 -----------
@@ -80,9 +84,13 @@ def _threshold(min_n: int | None) -> int:
     return disclosure_threshold(min_n)
 
 
-def _table(df: pd.DataFrame, *, keys: Sequence[str], count_cols: Sequence[str]) -> pd.DataFrame:
+def _table(df: pd.DataFrame, *, keys: Sequence[str], count_cols: Sequence[str],
+           groups: Sequence[str] | None = None) -> pd.DataFrame:
+    """Attach disclosure metadata; ``groups``: key columns of rows that add up to a published figure."""
     df = df.reset_index(drop=True)
     df.attrs = {"keys": list(keys), "count_cols": list(count_cols)}
+    if groups is not None:
+        df.attrs["groups"] = list(groups)
     return df
 
 
@@ -346,7 +354,7 @@ def surveys_by_country(df: pd.DataFrame) -> pd.DataFrame:
         "months_p75": g["months_since_return"].quantile(0.75),
     }).reset_index()
     out.insert(1, "fieldwork", out["country"].isin(fw))
-    return _table(out, keys=["country", "fieldwork"], count_cols=["n_respondents"])
+    return _table(out, keys=["country", "fieldwork"], count_cols=["n_respondents"], groups=[])
 
 
 def surveys_by_country_wave(df: pd.DataFrame) -> pd.DataFrame:
@@ -366,7 +374,7 @@ def surveys_by_country_wave(df: pd.DataFrame) -> pd.DataFrame:
         "months_p25": g["months_since_return"].quantile(0.25),
         "months_p75": g["months_since_return"].quantile(0.75),
     }).reset_index()
-    return _table(out, keys=["country", "wave"], count_cols=["n_respondents"])
+    return _table(out, keys=["country", "wave"], count_cols=["n_respondents"], groups=["country"])
 
 
 def missingness(df: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:
@@ -406,7 +414,8 @@ def missingness(df: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:
             rows.append(r)
     out = pd.DataFrame(rows)
     keys = ([by] if by else []) + ["question", "dimension", "indicator"]
-    return _table(out, keys=keys, count_cols=["n_respondents"])
+    # by group: the groups of a question add up to its pooled row (published in the pooled table)
+    return _table(out, keys=keys, count_cols=["n_respondents"], groups=["question"] if by else None)
 
 
 def exclusions(df: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:
@@ -448,7 +457,8 @@ def exclusions(df: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:
                        n_respondents=int(r["n_respondents"]), share_of_surveys=r["n_surveys"] / n if n else np.nan)
             rows.append(row)
     out = pd.DataFrame(rows)
-    return _table(out, keys=([by] if by else []) + ["status", "reason"], count_cols=["n_respondents"])
+    return _table(out, keys=([by] if by else []) + ["status", "reason"], count_cols=["n_respondents"],
+                  groups=[by] if by else [])
 
 
 # ------------------------------------------------------------------- section 1
@@ -504,7 +514,7 @@ def sample_description(df: pd.DataFrame) -> pd.DataFrame:
         categorical(col, v.map({1.0: "yes", 0.0: "no"}).where(v.notna(), "unknown").astype(str))
     out = pd.DataFrame(rows, columns=["variable", "level", "n_surveys", "n_respondents", "share", "mean", "sd",
                                       "median", "p25", "p75"])
-    return _table(out, keys=["variable", "level"], count_cols=["n_respondents"])
+    return _table(out, keys=["variable", "level"], count_cols=["n_respondents"], groups=["variable"])
 
 
 def score_summary(df: pd.DataFrame, *, level: float = 0.95) -> pd.DataFrame:
@@ -550,7 +560,8 @@ def band_shares(df: pd.DataFrame) -> pd.DataFrame:
                          "share": inb.sum() / n if n else np.nan})
     out = pd.DataFrame(rows, columns=["score", "band", "n_surveys", "n_respondents", "n_surveys_in_band",
                                       "n_respondents_in_band", "share"])
-    return _table(out, keys=["score", "band"], count_cols=["n_respondents", "n_respondents_in_band"])
+    return _table(out, keys=["score", "band"], count_cols=["n_respondents", "n_respondents_in_band"],
+                  groups=["score"])
 
 
 def indicator_profile(df: pd.DataFrame, *, country: str) -> pd.DataFrame:
@@ -626,7 +637,7 @@ def trajectory(df: pd.DataFrame, *, edges: Sequence[float] = MONTH_EDGES, level:
     out.insert(2, "months_to", [edges[pos[lab] + 1] for lab in out["months_since_return"]])
     out = out[out["n_surveys"] > 0]
     return _table(out, keys=["months_since_return", "months_from", "months_to", "score"],
-                  count_cols=["n_respondents"])
+                  count_cols=["n_respondents"], groups=["score"])
 
 
 def by_wave(df: pd.DataFrame, *, level: float = 0.95) -> pd.DataFrame:
@@ -639,7 +650,7 @@ def by_wave(df: pd.DataFrame, *, level: float = 0.95) -> pd.DataFrame:
         ``se``, ``ci_low``, ``ci_high``.
     """
     out = _ci_frame(df, ["wave"], score_columns(df), level=level)
-    return _table(out, keys=["wave", "score"], count_cols=["n_respondents"])
+    return _table(out, keys=["wave", "score"], count_cols=["n_respondents"], groups=["score"])
 
 
 def _adjusted(d: pd.DataFrame, y: str, controls: Sequence[str], level: float) -> dict[str, Any]:
@@ -753,7 +764,7 @@ def country_means(df: pd.DataFrame, *, level: float = 0.95) -> pd.DataFrame:
     """
     out = _ci_frame(df, ["country"], score_columns(df), level=level)
     out.insert(1, "fieldwork", out["country"].isin(fieldwork_countries(df)))
-    return _table(out, keys=["country", "fieldwork", "score"], count_cols=["n_respondents"])
+    return _table(out, keys=["country", "fieldwork", "score"], count_cols=["n_respondents"], groups=["score"])
 
 
 def ranking(means: pd.DataFrame, *, min_n: int | None = None) -> pd.DataFrame:
@@ -784,7 +795,7 @@ def ranking(means: pd.DataFrame, *, min_n: int | None = None) -> pd.DataFrame:
         out[f"mean_{s}"] = v
     first = "rank_composite" if "composite" in scores else f"rank_{scores[0]}"
     out = out.sort_values([first, "country"], na_position="last", kind="stable")
-    return _table(out, keys=["country", "fieldwork"], count_cols=["n_respondents"])
+    return _table(out, keys=["country", "fieldwork"], count_cols=["n_respondents"], groups=[])
 
 
 def dimension_profiles(df: pd.DataFrame) -> pd.DataFrame:
@@ -815,7 +826,7 @@ def dimension_profiles(df: pd.DataFrame) -> pd.DataFrame:
         r["strongest"] = dm.idxmax() if len(dm) else None
         r["weakest"] = dm.idxmin() if len(dm) else None
         rows.append(r)
-    return _table(pd.DataFrame(rows), keys=["country", "fieldwork"], count_cols=["n_respondents"])
+    return _table(pd.DataFrame(rows), keys=["country", "fieldwork"], count_cols=["n_respondents"], groups=[])
 
 
 def fieldwork_comparison(df: pd.DataFrame, *, level: float = 0.95) -> pd.DataFrame:
@@ -1097,12 +1108,21 @@ def _figure(**kwargs: Any) -> Figure:
 
 
 def _big(table: pd.DataFrame, thr: int, count_cols: Sequence[str] | None = None) -> pd.Series:
+    """Rows a figure may draw: those the published table shows (primary and secondary suppression)."""
+    from .outputs import suppressed_rows
+
     cols = list(count_cols or table.attrs.get("count_cols") or ["n_respondents"])
+    return ~suppressed_rows(table, count_cols=cols, threshold=thr)
+
+
+def _complement(table: pd.DataFrame, keep: pd.Series, thr: int) -> bool:
+    """Whether a figure leaves out a row that is not small itself (hidden by secondary suppression)."""
+    cols = list(table.attrs.get("count_cols") or ["n_respondents"])
     n = table[cols].apply(pd.to_numeric, errors="coerce").fillna(0)
-    return (n >= thr).all(axis=1)
+    return bool((~keep & (n >= thr).all(axis=1)).any())
 
 
-def _note(dropped: Sequence[str], thr: int, what: str = "groups") -> str:
+def _note(dropped: Sequence[str], thr: int, what: str = "groups", *, complement: bool = False) -> str:
     """Title line naming what a figure leaves out under the disclosure threshold."""
     import textwrap
 
@@ -1110,7 +1130,9 @@ def _note(dropped: Sequence[str], thr: int, what: str = "groups") -> str:
         return ""
     items = list(dict.fromkeys(str(d) for d in dropped))
     shown = ", ".join(items[:12]) + (f", ... ({len(items)} in all)" if len(items) > 12 else "")
-    return "\n" + "\n".join(textwrap.wrap(f"not shown ({what} with fewer than {thr} respondents): {shown}", 90))
+    why = f"{what} with fewer than {thr} respondents" + (
+        ", and the next-smallest, so that none can be recovered by subtraction" if complement else "")
+    return "\n" + "\n".join(textwrap.wrap(f"not shown ({why}): {shown}", 90))
 
 
 def _colour(score: str, i: int = 0) -> str:
@@ -1121,15 +1143,19 @@ def plot_score_distributions(df: pd.DataFrame, *, min_n: int | None = None, titl
                              bins: int = 10) -> Figure:
     """Histogram of each score (share of surveys), one panel per score.
 
-    A bin holding fewer respondents than ``min_n`` is not drawn; a score with fewer
-    respondents in all is not drawn at all.  The title says what was left out.
+    A bin holding fewer respondents than ``min_n`` is not drawn, nor, when it would be
+    the only bin hidden, the next-smallest one (shares sum to 100%, so one hidden bin
+    would be 100% minus the others); a score with fewer respondents in all is not
+    drawn at all.  The title says what was left out.
     """
+    from .outputs import complementary
+
     thr = _threshold(min_n)
     cols = score_columns(df)
     fig = _figure(figsize=(9, 6))
     axes = fig.subplots(2, math.ceil(len(cols) / 2), sharex=True, squeeze=False).ravel()
     edges = np.linspace(0, 1, bins + 1)
-    dropped_bins = 0
+    dropped_bins = hidden_with = 0
     dropped_scores = []
     for i, (ax, c) in enumerate(zip(axes, cols, strict=False)):
         ok = df[c].notna()
@@ -1143,8 +1169,13 @@ def plot_score_distributions(df: pd.DataFrame, *, min_n: int | None = None, titl
         which = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, bins - 1)
         resp = pd.Series(ids).groupby(which).nunique().reindex(range(bins), fill_value=0).to_numpy()
         share = np.bincount(which, minlength=bins) / len(v) * 100
-        keep = resp >= thr
-        dropped_bins += int(((resp > 0) & ~keep).sum())
+        # shares sum to 100%: one hidden bin would be 100 minus the others, so hide the next-smallest too
+        nonempty = resp > 0
+        small = nonempty & (resp < thr)
+        small[nonempty] |= complementary(resp[nonempty], small[nonempty], np.zeros(int(nonempty.sum())))
+        keep = nonempty & ~small
+        dropped_bins += int((nonempty & (resp < thr)).sum())
+        hidden_with += int((small & (resp >= thr)).sum())
         ax.bar(edges[:-1][keep], share[keep], width=np.diff(edges)[keep], align="edge", color=_colour(_label(c), i),
                alpha=0.8, edgecolor="white")
         ax.axvline(float(v.mean()), color="black", lw=1, ls="--")
@@ -1152,6 +1183,8 @@ def plot_score_distributions(df: pd.DataFrame, *, min_n: int | None = None, titl
     for ax in axes[len(cols):]:
         ax.set_visible(False)
     note = f"\n{dropped_bins} bin(s) with fewer than {thr} respondents not shown" if dropped_bins else ""
+    if hidden_with:
+        note += f", nor {hidden_with} more so that they cannot be recovered by subtraction"
     note += _note(dropped_scores, thr, "scores")
     fig.suptitle((title or "Score distributions") + " (dashed: mean)" + note, fontsize=10)
     return fig
@@ -1160,7 +1193,8 @@ def plot_score_distributions(df: pd.DataFrame, *, min_n: int | None = None, titl
 def plot_band_shares(bands: pd.DataFrame, *, min_n: int | None = None, title: str = "") -> Figure:
     """Bars of the share of surveys in each band, per score, from :func:`band_shares`.
 
-    Bands (cells) with fewer respondents than ``min_n`` are not drawn.
+    Bands (cells) with fewer respondents than ``min_n`` are not drawn, nor the bands
+    the published table hides by secondary suppression (shares sum to 100%).
     """
     thr = _threshold(min_n)
     keep = _big(bands, thr)
@@ -1185,7 +1219,7 @@ def plot_band_shares(bands: pd.DataFrame, *, min_n: int | None = None, title: st
     ax.grid(axis="y", alpha=0.3)
     ax.legend(handles=handles, ncols=len(names), loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     dropped = [f"{r.score} {r.band}" for r in bands[~keep].itertuples(index=False)]
-    ax.set_title((title or "Band shares") + _note(dropped, thr, "bands"), fontsize=10, pad=22)
+    ax.set_title((title or "Band shares") + _note(dropped, thr, "bands", complement=_complement(bands, keep, thr)), fontsize=10, pad=22)
     return fig
 
 
@@ -1233,8 +1267,8 @@ def plot_trajectory(table: pd.DataFrame, *, min_n: int | None = None, title: str
     if ax.get_legend_handles_labels()[0]:
         ax.legend(ncols=4, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     dropped = table.loc[~keep, xcol].astype(str).tolist()
-    ax.set_title((title or f"Scores by {xcol.replace('_', ' ')}") + _note(dropped, thr, "bins"), fontsize=10,
-                 pad=22)
+    ax.set_title((title or f"Scores by {xcol.replace('_', ' ')}")
+                 + _note(dropped, thr, "bins", complement=_complement(table, keep, thr)), fontsize=10, pad=22)
     return fig
 
 
@@ -1266,7 +1300,7 @@ def plot_country_means(means: pd.DataFrame, *, min_n: int | None = None, title: 
     axes[0].set_yticks(range(len(order)), order)
     dropped = sorted(set(means["country"]) - set(order))
     fig.suptitle((title or "Mean scores by country (fieldwork countries in colour)") + _note(dropped, thr,
-                 "countries"), fontsize=10)
+                 "countries", complement=_complement(means, keep, thr)), fontsize=10)
     return fig
 
 
@@ -1293,7 +1327,8 @@ def plot_dimension_profiles(profiles: pd.DataFrame, *, min_n: int | None = None,
                 cbar_kws={"label": "difference from the pooled mean"}, linewidths=0.5)
     ax.set_ylabel("")
     ax.set_title((title or "Mean scores per country (colour: difference from the pooled mean)")
-                 + _note(profiles.loc[~keep, "country"].tolist(), thr, "countries"), fontsize=10)
+                 + _note(profiles.loc[~keep, "country"].tolist(), thr, "countries",
+                         complement=_complement(profiles, keep, thr)), fontsize=10)
     return fig
 
 

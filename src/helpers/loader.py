@@ -5,7 +5,9 @@ comma or semicolon separated; XLSX, sheet ``rss`` else the first; Parquet), chec
 the whole input before anything is written, and reports every problem at once:
 file, row number as a spreadsheet shows it (the header is row 1, so the first
 record is row 2; for Parquet the same numbering is used), column, offending value
-and what was expected.  Raw files are only ever opened for reading.
+and what was expected.  Raw files are only ever opened for reading.  A respondent
+id is never quoted in a message (a duplicated one is located by its two rows):
+messages end up in terminals, CI logs and the failed notebooks under ``reports/``.
 
 Checks are vectorised per column, so a million Parquet rows load in about a second.
 """
@@ -229,7 +231,11 @@ def _read_xlsx(raw: bytes) -> pd.DataFrame:
     while rows and not any(rows[-1]):
         rows.pop()
     if not rows or not any(rows[0]):
-        raise _FileProblem(f"workbook has no data (sheet {sheet!r} is empty)")
+        others = [n for n in wb.sheet_names if n != sheet]
+        hint = (f"; the records are read from the sheet named 'rss', else the first sheet (this workbook also has "
+                f"{', '.join(repr(n) for n in others[:5])}: rename the one holding the records to 'rss')"
+                if others else "")
+        raise _FileProblem(f"workbook has no data (sheet {sheet!r} is empty{hint})")
     header = [h.strip() for h in rows[0]]
     while header and not header[-1]:
         header.pop()
@@ -589,9 +595,10 @@ def _cross_checks(data: pd.DataFrame) -> list[Problem]:
                                               f"(respondent_id, wave) rows", column="respondent_id"))
                 break
             f = first.loc[(r.respondent_id, r.wave)]
-            problems.append(Problem(r._2, f"with wave {int(r.wave)} is a duplicate of {f['_file']} row "
+            # the id itself is not repeated: messages end up in logs and failed notebooks (row numbers locate it)
+            problems.append(Problem(r._2, f"has the same respondent_id and wave ({int(r.wave)}) as {f['_file']} row "
                                           f"{int(f['_row'])}: each (respondent_id, wave) must be unique",
-                                    row=int(r._3), column="respondent_id", value=r.respondent_id))
+                                    row=int(r._3), column="respondent_id"))
     return problems
 
 

@@ -14,6 +14,26 @@ other value blanked and gets ``suppressed = True``.  A row with several count
 columns (e.g. mentored and not mentored) is suppressed when any of them is below
 the threshold; a missing count counts as zero.
 
+Secondary (complementary) suppression: when the rows of a *group* add up to
+something published (counts by category beside their total, shares that sum to 1,
+group means beside the pooled mean), one hidden row could be recovered by
+subtraction.  So when exactly one row of a group is suppressed, the row with the
+next-smallest count of that group is suppressed too (ties: the first in table
+order); its counts read ``"x"`` and its values are blanked, ``suppressed = True``.
+Groups are declared by the function that built the table, in
+``df.attrs["groups"]``: the key columns whose values identify a group (``[]``: the
+whole table is one group), or given explicitly; without a declaration rows are not
+grouped and only primary suppression applies.  Figures use the same rows
+(:func:`suppressed_rows`), so a figure never shows what its table hides.
+
+Limits, stated in the report's methods: groups are one-dimensional (in a table
+classified two ways, e.g. country x wave, only the declared way is protected);
+differencing *across* tables or against ``numbers.json`` is not audited (a total
+published elsewhere is assumed to be the group's own total); and the protection
+interval can be narrow: a reader who knows the rule knows the second hidden row
+holds at least the threshold, so if two hidden rows sum to ``k`` the small one is
+at most ``k - threshold`` (e.g. 1 when they sum to 11).
+
 Which columns are counts and which are keys is declared by the function that built
 the table, in ``df.attrs["count_cols"]`` and ``df.attrs["keys"]`` (every table of
 :mod:`helpers.describe` does so), or given explicitly.  Without a declaration, the
@@ -21,17 +41,15 @@ count columns are those named ``n_respondents*``, and the keys are the non-numer
 columns; a table with no count column at all is refused unless ``count_cols=()``
 says it is not built on respondents.
 
-Not done: secondary (complementary) suppression.  A suppressed count can sometimes
-be recovered by subtraction from totals published elsewhere (e.g. surveys of one
-wave from a country total).  Tables here do not publish totals beside their parts,
-but the report as a whole is not audited for such differencing.
+:func:`write_table` records what it applied (threshold, counts, keys, groups) in
+``reports/.disclosure/<name>.json``, which ``rss check`` (:mod:`helpers.checks`)
+reads to verify every published table.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,13 +57,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import io, paths
+from . import io, paths, settings
 
-__all__ = ["DEFAULT_THRESHOLD", "disclosure_threshold", "suppress", "write_table", "save_figure",
-           "record_numbers", "clean_numbers"]
+__all__ = ["DEFAULT_THRESHOLD", "SECONDARY_MARK", "disclosure_threshold", "suppress", "suppressed_rows",
+           "complementary", "write_table", "disclosure_path", "save_figure", "record_numbers", "clean_numbers"]
 
 #: Minimum number of respondents behind a published cell, unless RSS_DISCLOSURE_THRESHOLD says otherwise.
-DEFAULT_THRESHOLD = 10
+DEFAULT_THRESHOLD = settings.DEFAULT_THRESHOLD
+#: What the counts of a row hidden by secondary suppression read.
+SECONDARY_MARK = "x"
+#: Format of the disclosure records written beside the tables.
+DISCLOSURE_FORMAT = 1
 #: Figure formats written by :func:`save_figure`.
 FIGURE_FORMATS = ("png", "svg")
 #: Resolution of PNG figures.
@@ -59,23 +81,15 @@ NUMBER_DECIMALS = 6
 def disclosure_threshold(threshold: int | None = None) -> int:
     """Return the disclosure threshold: ``threshold``, else ``RSS_DISCLOSURE_THRESHOLD``, else 10.
 
+    Raises :class:`helpers.settings.SettingError` (a ``ValueError``) naming the
+    setting when it is not a whole number >= 1.
+
     Examples
     --------
     >>> disclosure_threshold(5)
     5
     """
-    if threshold is None:
-        env = os.environ.get("RSS_DISCLOSURE_THRESHOLD", "").strip()
-        if not env:
-            return DEFAULT_THRESHOLD
-        try:
-            threshold = int(env)
-        except ValueError:
-            raise ValueError(f"RSS_DISCLOSURE_THRESHOLD must be a whole number of respondents; found {env!r}") \
-                from None
-    if isinstance(threshold, bool) or int(threshold) != threshold or threshold < 1:
-        raise ValueError(f"disclosure threshold must be a whole number >= 1; found {threshold!r}")
-    return int(threshold)
+    return settings.disclosure_threshold(threshold)
 
 
 def _count_columns(df: pd.DataFrame, count_cols: Sequence[str] | None) -> list[str]:
@@ -108,8 +122,95 @@ def _key_columns(df: pd.DataFrame, keys: Sequence[str] | None) -> list[str]:
     return list(keys)
 
 
+def _group_columns(df: pd.DataFrame, groups: Sequence[str] | None) -> list[str] | None:
+    if groups is None:
+        groups = df.attrs.get("groups")
+    if groups is None:
+        return None
+    if isinstance(groups, str):
+        groups = [groups]
+    missing = [c for c in groups if c not in df.columns]
+    if missing:
+        raise KeyError(f"group column(s) {', '.join(map(str, missing))} not in the table (columns: "
+                       f"{', '.join(map(str, df.columns))})")
+    return list(groups)
+
+
+def complementary(sizes: Sequence[float], primary: Sequence[bool], groups: Sequence[Any]) -> np.ndarray:
+    """Rows to hide besides ``primary`` so that no group has exactly one hidden row.
+
+    Parameters
+    ----------
+    sizes
+        The count that decides each row's suppression (its smallest count column).
+    primary
+        Rows suppressed for being under the threshold.
+    groups
+        A group label per row; rows with the same label add up to something
+        published (a total, shares summing to 1, a pooled mean).
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        The secondary rows: in every group with exactly one primary row (and other
+        rows), the unsuppressed row with the smallest size (the first on ties).
+
+    Examples
+    --------
+    >>> complementary([5, 40, 12, 30], [True, False, False, False], ["a"] * 4).tolist()
+    [False, False, True, False]
+    >>> complementary([5, 40, 3, 30], [True, False, True, False], ["a"] * 4).tolist()  # already two hidden
+    [False, False, False, False]
+    >>> complementary([5, 40, 12, 30], [True, False, False, False], ["a", "a", "b", "b"]).tolist()
+    [False, True, False, False]
+    """
+    sizes = np.asarray(sizes, dtype=float)
+    primary = np.asarray(primary, dtype=bool)
+    codes = pd.factorize(pd.Series(list(groups), dtype=object), use_na_sentinel=False)[0]
+    out = np.zeros(len(sizes), dtype=bool)
+    for g in np.unique(codes):
+        idx = np.flatnonzero(codes == g)
+        if len(idx) > 1 and int(primary[idx].sum()) == 1:
+            rest = idx[~primary[idx]]
+            out[rest[np.argmin(sizes[rest])]] = True
+    return out
+
+
+def _masks(df: pd.DataFrame, counts: list[str], thr: int, group_cols: list[str] | None) -> tuple[np.ndarray,
+                                                                                                np.ndarray]:
+    """Primary and secondary suppression masks of ``df``'s rows."""
+    if not counts or not len(df):
+        none = np.zeros(len(df), dtype=bool)
+        return none, none.copy()
+    n = df[counts].apply(pd.to_numeric, errors="coerce").fillna(0)
+    primary = (n < thr).any(axis=1).to_numpy()
+    if group_cols is None:
+        return primary, np.zeros(len(df), dtype=bool)
+    labels = (df.groupby(group_cols, dropna=False, sort=False).ngroup().to_numpy() if group_cols
+              else np.zeros(len(df), dtype=int))
+    return primary, complementary(n.min(axis=1).to_numpy(), primary, labels)
+
+
+def suppressed_rows(df: pd.DataFrame, *, count_cols: Sequence[str] | None = None, threshold: int | None = None,
+                    groups: Sequence[str] | None = None) -> pd.Series:
+    """Which rows of ``df`` disclosure control hides (primary or secondary), as a boolean Series.
+
+    Figures call this on the unsuppressed table to leave out exactly the rows its
+    published version hides.  Arguments as for :func:`suppress`.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"band": ["low", "mid", "high"], "n_respondents": [4, 60, 20]})
+    >>> suppressed_rows(t, threshold=10, groups=[]).tolist()
+    [True, False, True]
+    """
+    thr = disclosure_threshold(threshold)
+    primary, secondary = _masks(df, _count_columns(df, count_cols), thr, _group_columns(df, groups))
+    return pd.Series(primary | secondary, index=df.index)
+
+
 def suppress(df: pd.DataFrame, *, count_cols: Sequence[str] | None = None, threshold: int | None = None,
-             keys: Sequence[str] | None = None) -> pd.DataFrame:
+             keys: Sequence[str] | None = None, groups: Sequence[str] | None = None) -> pd.DataFrame:
     """Return ``df`` with rows built on fewer respondents than the threshold suppressed.
 
     Parameters
@@ -125,13 +226,18 @@ def suppress(df: pd.DataFrame, *, count_cols: Sequence[str] | None = None, thres
     keys
         Columns identifying a row, kept as they are.  Default ``df.attrs["keys"]``,
         else the non-numeric columns.
+    groups
+        Key columns whose values identify groups of rows that add up to something
+        published (``[]``: the whole table); secondary suppression applies within
+        each.  Default ``df.attrs["groups"]``, else none.
 
     Returns
     -------
     pandas.DataFrame
         A copy with a boolean ``suppressed`` column; in suppressed rows every column
-        but the keys is missing, and counts read ``"<threshold"``.  Count columns
-        are then text (``"25"``, ``"<10"``).
+        but the keys is missing, and counts read ``"<threshold"`` (primary) or
+        ``"x"`` (secondary).  Count columns are then text (``"25"``, ``"<10"``).
+        ``attrs["disclosure"]`` says what was applied.
 
     Examples
     --------
@@ -140,18 +246,25 @@ def suppress(df: pd.DataFrame, *, count_cols: Sequence[str] | None = None, thres
       country n_respondents  mean  suppressed
     0       A           <10   NaN        True
     1       B            10   0.6       False
+
+    Shares that sum to 1: hiding one band alone would not hide it.
+
+    >>> b = pd.DataFrame({"band": ["low", "mid", "high"], "n_respondents": [4, 60, 20], "share": [.05, .7, .25]})
+    >>> suppress(b, threshold=10, groups=[])
+       band n_respondents  share  suppressed
+    0   low           <10    NaN        True
+    1   mid            60    0.7       False
+    2  high             x    NaN        True
     """
     thr = disclosure_threshold(threshold)
     counts = _count_columns(df, count_cols)
     key_cols = _key_columns(df, keys)
+    group_cols = _group_columns(df, groups)
     out = df.copy()
     if "suppressed" in out.columns:
         raise ValueError("the table already has a 'suppressed' column: suppress a table only once")
-    if counts:
-        n = out[counts].apply(pd.to_numeric, errors="coerce").fillna(0)
-        small = (n < thr).any(axis=1).to_numpy()
-    else:
-        small = np.zeros(len(out), dtype=bool)
+    primary, secondary = _masks(out, counts, thr, group_cols)
+    small = primary | secondary
     for c in out.columns:
         if c in key_cols or c in counts:
             continue
@@ -164,10 +277,13 @@ def suppress(df: pd.DataFrame, *, count_cols: Sequence[str] | None = None, thres
             out[c] = col.mask(pd.Series(small, index=out.index))
     for c in counts:
         shown = [_count_text(v) for v in out[c]]
-        out[c] = pd.Series([f"<{thr}" if s else v for s, v in zip(small, shown, strict=True)], index=out.index,
+        out[c] = pd.Series([f"<{thr}" if p else SECONDARY_MARK if s else v
+                            for p, s, v in zip(primary, secondary, shown, strict=True)], index=out.index,
                            dtype="object")
     out["suppressed"] = small
-    out.attrs = {**df.attrs, "threshold": thr}
+    out.attrs = {**df.attrs, "threshold": thr,
+                 "disclosure": {"threshold": thr, "count_cols": counts, "keys": key_cols, "groups": group_cols,
+                                "primary": int(primary.sum()), "secondary": int(secondary.sum())}}
     return out
 
 
@@ -178,27 +294,39 @@ def _count_text(v: Any) -> str:
     return str(int(f)) if f.is_integer() else str(f)
 
 
+def disclosure_path(name: str) -> Path:
+    """Where :func:`write_table` records the disclosure control of table ``name``."""
+    return paths.TABLES.parent / ".disclosure" / f"{name}.json"
+
+
 def write_table(df: pd.DataFrame, name: str, *, count_cols: Sequence[str] | None = None,
-                threshold: int | None = None, keys: Sequence[str] | None = None) -> Path:
+                threshold: int | None = None, keys: Sequence[str] | None = None,
+                groups: Sequence[str] | None = None) -> Path:
     """Write ``reports/tables/<name>.csv`` atomically, after disclosure control.
 
     Parameters
     ----------
     df
-        The table; see :func:`suppress` for how counts and keys are found.
+        The table; see :func:`suppress` for how counts, keys and groups are found.
     name
         File name without extension (letters, digits, ``_``, ``-``).
-    count_cols, threshold, keys
+    count_cols, threshold, keys, groups
         Passed to :func:`suppress`.
 
     Returns
     -------
     pathlib.Path
-        The written file.
+        The written file.  What disclosure control applied (threshold, count, key
+        and group columns, rows suppressed) is recorded in
+        :func:`disclosure_path` for ``rss check``.
     """
     _check_name(name)
-    table = suppress(df, count_cols=count_cols, threshold=threshold, keys=keys)
-    return io.write_csv(paths.TABLES / f"{name}.csv", table, float_format="%.6g")
+    table = suppress(df, count_cols=count_cols, threshold=threshold, keys=keys, groups=groups)
+    path = io.write_csv(paths.TABLES / f"{name}.csv", table, float_format="%.6g")
+    io.write_json(disclosure_path(name), {"format": DISCLOSURE_FORMAT, "table": f"tables/{name}.csv",
+                                          "columns": [str(c) for c in table.columns],
+                                          **table.attrs["disclosure"]})
+    return path
 
 
 def _check_name(name: str) -> None:

@@ -50,9 +50,27 @@ nothing), nothing downstream reruns.
 
 Each notebook runs in its own kernel, started by its own worker process (forked on
 Linux, so papermill is imported once), with the kernel spec of *this* interpreter so
-a user-level ``python3`` kernel of another environment is never picked up.  The
-per-notebook timeout kills the worker; its kernel exits within a second (ipykernel
-polls its parent).
+a user-level ``python3`` kernel of another environment is never picked up.
+
+Faults
+------
+* A notebook that raises, hangs past ``--timeout`` or whose kernel dies (killed by
+  a signal, out of memory) fails alone: the others run, the previous report stays,
+  the summary names notebook, cell and line, the exit status is 1.  A dead kernel
+  is noticed within a second or two (the kernel manager is asynchronous, so
+  nbclient polls it), not at the timeout.
+* A timeout kills the worker *and* its kernel (and the kernel's children), so
+  nothing keeps writing outputs after the runner moved on.
+* Ctrl-C or SIGTERM stops every worker and kernel, records their notebooks as
+  ``interrupted`` (the ones that finished keep their outputs and their manifest
+  entries), and exits 130; the next run reruns only what did not finish.
+* Every output is written to a temporary file and renamed (:mod:`helpers.io`); a
+  writer killed outright leaves its ``.<name>.<random>.tmp``, which the runner
+  removes whenever no notebook runs (at the start, after each stage, after an
+  interrupt).  An executed notebook cut short while papermill was saving it is
+  not kept.
+* Settings, ``--scheme``, ``--jobs``/``--timeout`` and the input are checked
+  before any notebook starts; a refusal changes nothing (exit 2).
 """
 
 from __future__ import annotations
@@ -86,6 +104,8 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT = 1800.0
+#: Suffixes of the files the loader reads (others in the input folder are documentation).
+DATA_SUFFIXES = (".csv", ".xlsx", ".parquet")
 #: Lines of an exception message shown in the failure summary (the rest is in the FAILED_ notebook).
 MAX_MESSAGE_LINES = 12
 MANIFEST_FORMAT = 1
@@ -93,7 +113,7 @@ MANIFEST_FORMAT = 1
 KEY_PACKAGES = ("numpy", "pandas", "pyarrow", "scipy", "statsmodels", "linearmodels", "matplotlib", "seaborn",
                 "pyyaml", "pycountry", "openpyxl", "papermill", "nbclient", "nbformat", "ipykernel", "jupytext")
 #: Modules of the helpers package that no notebook imports: editing them reruns nothing.
-NOT_KERNEL_CODE = frozenset({"runner.py", "report.py", "cli.py", "bench.py"})
+NOT_KERNEL_CODE = frozenset({"runner.py", "report.py", "cli.py", "bench.py", "checks.py", "verify.py"})
 #: Environment variables the notebooks read (besides RSS_ROOT/RSS_DATA): a change reruns every notebook.
 NOTEBOOK_ENV = ("RSS_DISCLOSURE_THRESHOLD",)
 #: Column prefixes whose pooled medians every country profile shows (see the module notes).
@@ -454,6 +474,8 @@ def _work(spec: dict[str, Any]) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the workers
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's SIGTERM handler is not for workers
+    os.environ["RSS_ROOT"] = spec["root"]  # the kernel writes where the runner reads, whatever its caller's env
     fd = os.open(spec["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
@@ -463,10 +485,12 @@ def _work(spec: dict[str, Any]) -> None:
         _import_papermill_fast()
         import papermill as pm
         from jupyter_client.kernelspec import KernelSpecManager
-        from jupyter_client.manager import KernelManager
+        from jupyter_client.manager import AsyncKernelManager
 
-        # No kernel dirs: "python3" resolves to ipykernel's native spec, i.e. this interpreter.
-        km = KernelManager(kernel_name="python3", kernel_spec_manager=KernelSpecManager(kernel_dirs=[]))
+        # No kernel dirs: "python3" resolves to ipykernel's native spec, i.e. this interpreter.  The
+        # asynchronous manager matters: with a blocking one, nbclient waits for a reply in a blocking call
+        # and never notices a kernel that died (killed by a signal, out of memory) until the timeout.
+        km = AsyncKernelManager(kernel_name="python3", kernel_spec_manager=KernelSpecManager(kernel_dirs=[]))
         pm.execute_notebook(spec["input"], spec["output"], parameters=spec["params"], kernel_name="python3",
                             km=km, progress_bar=False, cwd=spec["cwd"], start_timeout=120)
     except BaseException as exc:  # noqa: BLE001 -- every failure is reported, none escapes the worker
@@ -479,10 +503,40 @@ def _work(spec: dict[str, Any]) -> None:
         if km is not None:
             with contextlib.suppress(Exception):
                 if km.has_kernel:
-                    km.shutdown_kernel(now=True)
-    Path(spec["result"]).write_text(json.dumps(result, default=str), encoding="utf-8")
+                    from jupyter_client.utils import run_sync
+
+                    run_sync(km.shutdown_kernel)(now=True)
+    from .io import write_text
+
+    write_text(spec["result"], json.dumps(result, default=str))  # atomic: the parent never reads half of it
     sys.stdout.flush()
     sys.stderr.flush()
+
+
+def _kill(proc: Any) -> None:
+    """Kill a worker process and everything it started (its kernel, the kernel's children), then reap it.
+
+    The kernel runs in a session of its own (jupyter_client starts it so), so killing
+    the worker alone would leave it running -- and writing outputs -- until it notices
+    its parent is gone (ipykernel polls once a second).
+    """
+    children = []
+    try:
+        import psutil  # a dependency of ipykernel
+
+        children = psutil.Process(proc.pid).children(recursive=True)
+    except Exception:  # noqa: BLE001 -- no psutil, or the worker already gone: the kernel exits on its own
+        pass
+    for child in children:
+        with contextlib.suppress(Exception):
+            child.kill()
+    proc.kill()
+    proc.join()
+    if children:
+        with contextlib.suppress(Exception):
+            import psutil
+
+            psutil.wait_procs(children, timeout=5)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -591,6 +645,12 @@ class Executor:
                                     f"`parameters` cell declares only {names}")
                     continue
                 t = declared[p].get("inferred_type_name") or "None"
+                if t == "None":  # no annotation: papermill infers nothing, the default's literal tells
+                    import ast
+
+                    with contextlib.suppress(ValueError, SyntaxError, TypeError):
+                        value = ast.literal_eval(str(declared[p].get("default", "''")))
+                        t = "None" if value is None or isinstance(value, str) else type(value).__name__
                 if t not in ("None", "str") and "str" not in t:
                     problems.append(f"{rel}: parameter {p!r} is declared as {t}, but the runner passes strings")
         # fork (papermill stays imported: no re-import per notebook) where it is safe; spawn elsewhere
@@ -661,8 +721,7 @@ class Executor:
                         del running[jid]
                         results[jid] = self._finish(job, now - start, proc.exitcode, timed_out=False)
                     elif now - start > self.timeout:
-                        proc.kill()
-                        proc.join()
+                        _kill(proc)
                         del running[jid]
                         results[jid] = self._finish(job, now - start, None, timed_out=True)
                     else:
@@ -670,14 +729,18 @@ class Executor:
                     self.progress.finished(jid, results[jid], self._eta(pending, running))
         except KeyboardInterrupt:
             for jid, (proc, start, job) in running.items():
-                proc.kill()
-                proc.join()
+                _kill(proc)
                 results[jid] = Result("interrupted", time.monotonic() - start)
                 self._record(job, results[jid])
-                with contextlib.suppress(FileNotFoundError):
-                    (self.lay.running / f"{jid}.ipynb").unlink()
+                for suffix in (".ipynb", ".result.json"):
+                    with contextlib.suppress(FileNotFoundError):
+                        (self.lay.running / f"{jid}{suffix}").unlink()
+            running.clear()
             self.save()
             raise
+        finally:
+            if not running:  # nothing writes any more: sweep what killed writers left behind
+                _sweep(self.lay)
         return results
 
     def _start(self, job: Job):
@@ -686,7 +749,8 @@ class Executor:
             with contextlib.suppress(FileNotFoundError):
                 (lay.running / f"{job.id}{suffix}").unlink()
         spec = {"input": str(lay.source(job.notebook)), "output": str(lay.running / f"{job.id}.ipynb"),
-                "params": job.params, "cwd": str(lay.root), "log": str(lay.logs / f"{job.id}.log"),
+                "params": job.params, "cwd": str(lay.root), "root": str(lay.root),
+                "log": str(lay.logs / f"{job.id}.log"),
                 "result": str(lay.running / f"{job.id}.result.json")}
         proc = self.ctx.Process(target=_work, args=(spec,), name=f"rss-{job.id}", daemon=False)
         proc.start()
@@ -709,6 +773,10 @@ class Executor:
         elif info is None:
             info = {"status": "failed", "ename": "WorkerDied",
                     "evalue": f"the worker process ended with exit code {exitcode} without a result"}
+        elif info.get("ename") == "DeadKernelError":
+            info = {**info, "evalue": "the kernel died while running the notebook (killed by a signal, e.g. out "
+                                      "of memory, or it called os._exit); the outputs of that notebook are "
+                                      "incomplete", **_running_cell(tmp)}
         status = info.pop("status")
         if status == "ok" and tmp.is_file():
             os.replace(tmp, lay.output(job.id))
@@ -719,6 +787,10 @@ class Executor:
             if status == "ok":  # papermill reported success but wrote nothing
                 status, info = "failed", {"ename": "NoOutput", "evalue": "no executed notebook was written"}
             out = None
+            if tmp.is_file() and not _readable_json(tmp):  # killed while papermill was saving it
+                tmp.unlink()
+                info["evalue"] = f"{info.get('evalue', '')} (its executed notebook was cut short while being saved: " \
+                                 "not kept)"
             if tmp.is_file():
                 os.replace(tmp, lay.failed(job.id))
                 out = lay.failed(job.id)
@@ -739,19 +811,49 @@ class Executor:
         }
 
 
+def _readable_json(path: Path) -> bool:
+    try:
+        json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def _running_cell(nb_path: Path) -> dict[str, Any]:
-    """Where a killed notebook was: the cell papermill marked ``running`` when it saved."""
+    """Where a stopped notebook was: the cell papermill marked ``running`` when it saved.
+
+    When the kernel died, papermill finishes the notebook itself and marks no cell
+    running: the cell is then the last one it started.
+    """
     try:
         nb = json.loads(nb_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    for i, c in enumerate(nb.get("cells", [])):
-        if c.get("metadata", {}).get("papermill", {}).get("status") == "running":
-            src = c.get("source", "")
-            src = "".join(src) if isinstance(src, list) else src
-            first = next((ln.strip() for ln in src.splitlines() if ln.strip()), "")
-            return {"cell": i, "line": f"the cell starting {first!r}" if first else None}
-    return {}
+    cells = nb.get("cells", [])
+    meta = [c.get("metadata", {}).get("papermill", {}) for c in cells]
+    at = next((i for i, m in enumerate(meta) if m.get("status") == "running"), None)
+    if at is None:
+        started = [i for i, m in enumerate(meta) if m.get("start_time") and cells[i].get("cell_type") == "code"]
+        at = started[-1] if started else None
+    if at is None:
+        return {}
+    src = cells[at].get("source", "")
+    src = "".join(src) if isinstance(src, list) else src
+    first = next((ln.strip() for ln in src.splitlines() if ln.strip()), "")
+    return {"cell": at, "line": f"the cell starting {first!r}" if first else None}
+
+
+def _sweep(lay: _Layout) -> list[Path]:
+    """Remove temporaries of killed writers under ``reports/`` and ``data/processed/`` (nothing may be running)."""
+    from .io import remove_temporaries
+
+    gone = remove_temporaries([lay.reports, lay.processed])
+    if lay.running.is_dir():
+        for p in lay.running.iterdir():
+            with contextlib.suppress(OSError):
+                p.unlink()
+                gone.append(p)
+    return gone
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -781,6 +883,16 @@ def _describe_failure(job_id: str, res: Result, root: Path) -> str:
     return "\n".join(out)
 
 
+def _check_scheme(scheme: str | Path) -> None:
+    """Validate a ``--scheme`` before any notebook runs (the prepare notebook would fail on it later)."""
+    from .scheme import SchemeError, load_scheme
+
+    try:
+        load_scheme(scheme)
+    except SchemeError as exc:
+        raise RunError(f"--scheme {scheme}: {exc}") from None
+
+
 def _count_cpus() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -803,7 +915,7 @@ def _prune_countries(lay: _Layout, man: dict[str, Any], countries: set[str], cou
                 gone.add(m.group(1))
     for c in sorted(gone):
         doomed = [*(lay.reports / "tables").glob(f"country_{c}_*"), *(lay.reports / "figures").glob(f"country_{c}_*"),
-                  lay.reports / "numbers" / f"country_{c}.json"]
+                  *(lay.reports / ".disclosure").glob(f"country_{c}_*"), lay.reports / "numbers" / f"country_{c}.json"]
         for nb in country_nbs:
             doomed += [lay.output(f"{nb.name}_{c}"), lay.failed(f"{nb.name}_{c}"), lay.logs / f"{nb.name}_{c}.log"]
         for p in doomed:
@@ -822,7 +934,7 @@ def _lock(lay: _Layout):
     except ImportError:  # pragma: no cover - not POSIX
         yield
         return
-    with open(lay.reports / ".run.lock", "w") as f:
+    with open(lay.reports / ".run.lock", "a") as f:  # a lock, never written: opened without truncating
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -880,35 +992,84 @@ def run(*, country: str | None = None, jobs: int | None = None, timeout: float =
         (unknown parameter, unknown country).
     """
     stream = stream or sys.stderr
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        raise RunError(f"--jobs must be a whole number of notebooks run at once, >= 1; found {jobs!r}")
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:  # also NaN
+        raise RunError(f"--timeout must be a number of seconds > 0; found {timeout!r}")
     lay = _Layout(paths.ROOT)
     progress = Progress(stream, tty=tty)
-    with _lock(lay):
+    with _lock(lay), _sigterm_interrupts():
         return _run(lay, progress, country=country, jobs=jobs or _count_cpus(), timeout=timeout, data=data,
                     scheme=scheme, force=force, registry=registry)
 
 
+@contextlib.contextmanager
+def _sigterm_interrupts():
+    """Treat SIGTERM (a CI job cancelled, ``timeout``, ``kill``) like Ctrl-C: stop workers, keep outputs whole."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):  # noqa: ARG001
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _run(lay: _Layout, progress: Progress, *, country, jobs, timeout, data, scheme, force, registry) -> int:
     t_start = time.time()
+    from .settings import SettingError, disclosure_threshold
+
+    try:  # the notebooks read it; a bad value would fail every one of them
+        disclosure_threshold()
+    except SettingError as exc:
+        raise RunError(str(exc)) from None
     man = load_manifest(lay.root)
     hasher = FileHasher(man.get("files"))
     if data:
         source = Path(data).expanduser().resolve()
+        origin = f"--data {data}"
         os.environ["RSS_DATA"] = str(source)  # kernels (and their helpers.paths.data_source()) see the same input
     else:
         source = paths.data_source()
+        origin = f"RSS_DATA={os.environ['RSS_DATA']}" if os.environ.get("RSS_DATA") else None
     explicit_data = bool(data) or bool(os.environ.get("RSS_DATA"))
-    files = input_files(source)
+    try:
+        files = input_files(source)
+    except RunError as exc:
+        raise RunError(f"{exc} [input from {origin}]" if origin else str(exc)) from None
+    data_files = [f for f in files if f.suffix.lower() in DATA_SUFFIXES]
+    if not data_files:
+        shown = ", ".join(f.name for f in files[:5]) + (", ..." if len(files) > 5 else "")
+        what = ("is not a data file (.csv, .xlsx, .parquet)" if source.is_file()
+                else f"holds no data files (.csv, .xlsx, .parquet), only {shown}")
+        raise RunError(f"input {_rel(source, lay.root)} {what}" + (f" [input from {origin}]" if origin else ""))
     base = source if source.is_dir() else source.parent
     inputs = [{"path": _rel(f, base), "bytes": f.stat().st_size, "sha256": hasher(f)} for f in files]
     scheme_part = None
     if scheme:
         sp = Path(scheme).expanduser()
         if sp.is_file():
+            _check_scheme(sp)
             scheme_part = {"path": str(sp.resolve()), "sha256": hasher(sp)}
         elif sp.suffix.lower() in (".yaml", ".yml") or len(sp.parts) > 1:
-            raise RunError(f"scheme file not found: {sp}")
+            raise RunError(f"scheme file not found: {sp} (--scheme takes a scheme YAML file, or the name of a "
+                           "scheme shipped with the helpers such as rss-default)")
         else:  # a scheme shipped with helpers, by name (its file is part of the helpers hash)
+            if not (paths.SCHEMES / f"{scheme}.yaml").is_file():
+                shipped = ", ".join(sorted(p.stem for p in paths.SCHEMES.glob("*.yaml")))
+                raise RunError(f"--scheme {scheme}: no such scheme file, and no scheme of that name ships with the "
+                               f"helpers (shipped: {shipped})")
+            _check_scheme(scheme)
             scheme_part = {"path": str(scheme), "sha256": None}
+    _sweep(lay)  # temporaries of a run that was killed outright (nothing runs now: we hold the lock)
 
     present = [nb for nb in registry if lay.source(nb).is_file()]
     missing = [nb.name for nb in registry if nb not in present]
@@ -928,7 +1089,13 @@ def _run(lay: _Layout, progress: Progress, *, country, jobs, timeout, data, sche
     versions = package_versions()
     common = {"helpers": helpers_hash(), "env": _sha256_json(versions),
               "settings": {k: os.environ.get(k) for k in NOTEBOOK_ENV}}
-    nb_hash = {nb.name: notebook_hash(lay.source(nb)) for nb in present}
+    nb_hash = {}
+    for nb in present:
+        try:
+            nb_hash[nb.name] = notebook_hash(lay.source(nb))
+        except (OSError, ValueError, AttributeError, TypeError) as exc:
+            raise RunError(f"{_rel(lay.source(nb), lay.root)} cannot be read as a notebook ({type(exc).__name__}: "
+                           f"{exc}); restore it, or recreate it from its .py with `jupytext --sync`") from None
 
     def params_for(nb: Notebook, iso: str | None) -> dict[str, str]:
         values = {"data": str(source) if explicit_data else "", "processed": "", "country": iso or "",
@@ -996,7 +1163,8 @@ def _run(lay: _Layout, progress: Progress, *, country, jobs, timeout, data, sche
     if country is not None and country not in fp["countries"]:
         progress.line(f"rss run: country {country!r} is not in the scored data; its countries are "
                       f"{', '.join(countries)}")
-        save()
+        if prep_todo:  # the prepare step ran: record it (otherwise nothing changed, and nothing is written)
+            save()
         return 2
     prep_keys = {j.id: j.key for j in prep_jobs}
     rest: list[Job] = []
