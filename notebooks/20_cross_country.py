@@ -14,12 +14,18 @@
 # ---
 
 # %% [markdown]
-# # 20 · Cross-country comparison (descriptive)
+# # 20 · Cross-country comparison
 #
-# The descriptive part of section 2 of the analysis plan: mean of each score by
-# country with 95% confidence intervals, ranking, dimension profile per country,
-# fieldwork countries against the others, and the correlation of the dimensions
-# pooled and per country. Reads the scored records written by `00_prepare`.
+# Section 2 of the analysis plan: mean of each score by country with 95% confidence
+# intervals, ranking, dimension profile per country, fieldwork countries against the
+# others; the interdependence of the dimensions (correlations, regressions on the
+# economic score with country fixed effects, cross-lagged panel models); and the
+# determinants of the scores. Reads the scored records written by `00_prepare`.
+#
+# Standard errors are cluster-robust by respondent (CR1, t with G-1 degrees of
+# freedom), never by country: with 17 countries a country-clustered variance rests on
+# 17 effective observations and is biased downwards, so countries enter as fixed
+# effects instead.
 #
 # The fieldwork countries are derived from the data: those with any mentored
 # returnee. Tables are published through disclosure control (rows built on fewer
@@ -34,7 +40,7 @@ from pathlib import Path
 
 from IPython.display import Image
 
-from helpers import describe, outputs, paths
+from helpers import describe, nbcheck, outputs, paths, stats
 
 # %%
 processed_dir = paths.PROCESSED if processed == "" else Path(processed)
@@ -116,30 +122,88 @@ saved = outputs.save_figure(fig, "cross_correlations")
 Image(filename=str(saved[0]))
 
 # %% [markdown]
-# ## Interdependence regressions and cross-lagged models
+# ## Interdependence: estimates with confidence intervals
 #
-# **Not yet computed: arrives with the statistics issue.** Social and psychosocial
-# scores regressed on the economic score with country fixed effects, and the
-# cross-lagged panel models (does the economic score at one wave predict the other
-# dimensions at the next, beyond their own past?) are not part of this notebook yet.
+# Published together, as tidy rows, in `dimension_interdependence.csv`:
+#
+# * **Correlations** of the dimension scores on each respondent's *first* survey
+#   (one row per respondent, so rows are independent and Fisher's z interval holds),
+#   pooled (`group` = `all`) and per country.
+# * **Regressions on the economic score**: social and psychosocial scores on the
+#   economic score with country fixed effects (all surveys, CR1 by respondent); then
+#   adding sex, age, months since return, where returnees came from, assistance and
+#   wave. An association, not an effect: both scores share respondent-level
+#   determinants.
+# * **Cross-lagged models**: does the economic score at one wave predict the social
+#   (psychosocial) score at the next, beyond that score's own past, and the reverse?
+#   Pooled OLS on consecutive waves with country and wave effects, CR1 by respondent;
+#   no respondent fixed effects (with three waves a lagged outcome with fixed effects
+#   is badly biased). A lagged score measures a respondent's lasting level with noise,
+#   which pushes both cross-lags up: compare the two directions rather than testing
+#   one against zero.
+
+# %%
+dims = ["score_economic", "score_social", "score_psychosocial"]
+first = stats.first_surveys(scored)
+correlations_tidy = stats.combine([stats.dimension_correlations(first, dims),
+                                   stats.dimension_correlations(first, dims, by="country")])
+on_economic = stats.combine([
+    stats.fit_on_economic(scored),
+    stats.fit_on_economic(scored, fe=["country", "wave"], controls=stats.COVARIATES,
+                          estimator="ols_on_economic_controls"),
+])
+lagged = stats.combine([stats.cross_lagged(scored, "score_economic", d) for d in dims[1:]])
+interdependence = stats.combine([correlations_tidy, on_economic, lagged])
+_ = outputs.write_table(interdependence, "dimension_interdependence", count_cols=["n_respondents"])
+outputs.suppress(on_economic, count_cols=["n_respondents"])
+
+# %%
+outputs.suppress(lagged, count_cols=["n_respondents"])
+
+# %%
+fig = stats.plot_coefficients(stats.combine([on_economic, lagged[lagged["cross_lag"]]]),
+                              label=["estimator", "term"], min_n=threshold, count_cols=["n_respondents"],
+                              title="Economic score and the other dimensions")
+saved = outputs.save_figure(fig, "dimension_interdependence")
+Image(filename=str(saved[0]))
 
 # %% [markdown]
 # ## Determinants
 #
-# **Not yet computed: arrives with the statistics issue.** Assistance types, sex,
-# age, months since return and where returnees came from, with country fixed effects
-# and cluster-robust standard errors.
+# Each score regressed on assistance received (economic, social, psychosocial),
+# sex, age, months since return and where returnees came from, with country fixed
+# effects; all surveys, CR1 by respondent. A coefficient resting on fewer
+# respondents than the threshold in one of its cells (e.g. a rare country of
+# migration) is suppressed. Associations: assistance is not randomly assigned.
 
-# %% [markdown]
-# ## Mentoring effect (section 3) and weight sensitivity (section 4)
-#
-# **Not yet computed: arrives with the statistics issue.**
+# %%
+determinants = stats.determinants_table(scored)
+_ = outputs.write_table(determinants, "determinants", count_cols=["n_respondents", "n_respondents_level"])
+outputs.suppress(determinants, count_cols=["n_respondents", "n_respondents_level"])
+
+# %%
+fig = stats.plot_coefficients(determinants, label="term", min_n=threshold,
+                              count_cols=["n_respondents", "n_respondents_level"],
+                              title="Determinants of the scores (country fixed effects)")
+saved = outputs.save_figure(fig, "determinants")
+Image(filename=str(saved[0]))
 
 # %% [markdown]
 # ## Key numbers
+#
+# The descriptive numbers, then those of the interdependence analysis (with a
+# headline for the report's executive summary).
 
 # %%
-numbers = describe.cross_numbers(scored, means=means, ranking=ranks, fieldwork=fieldwork_table,
-                                 correlations=correlations, min_n=threshold)
+numbers = stats.merge_numbers(
+    describe.cross_numbers(scored, means=means, ranking=ranks, fieldwork=fieldwork_table,
+                           correlations=correlations, min_n=threshold),
+    stats.interdependence_numbers(interdependence, min_n=threshold),
+)
 _ = outputs.record_numbers("cross_country", numbers)
-outputs.clean_numbers(numbers)
+
+# %% tags=["nbval-check-output"]
+print(nbcheck.key_numbers(outputs.clean_numbers(numbers), [
+    "n_countries", "countries_shown", "mean_composite", "ci_low_composite", "ci_high_composite", "highest_composite",
+    "lowest_composite", "fieldwork_diff_composite", "corr_first_economic_social", "on_economic_social",
+    "cross_lag_economic_to_social", "cross_lag_social_to_economic"]))

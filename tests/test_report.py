@@ -221,3 +221,127 @@ def test_rss_report_command(tmp_path):
     html = (tmp_path / "reports" / "report.html").read_text()
     assert 'id="country-SEN"' in html  # countries found from the files when no run is recorded
     assert "Not recorded: no run of <code>rss run</code> yet" in html
+
+
+# ------------------------------------------------------------------ sections 2-4 with estimates
+
+TIDY_HEAD = "outcome,estimator,estimate,std_error,ci_lower,ci_upper,p_value,n_obs,n_clusters,cov_type,term"
+DID_COV = ("cluster-robust by respondent_id (PanelOLS clustered, debiased, group_debias, absorbed effects not "
+           "counted), t(G-1)")
+
+
+def add_statistics(root: Path) -> None:
+    """Outputs of 20 (regression parts), 30 and 40 as the notebooks write them (tidy rows)."""
+    rep = root / "reports"
+    (rep / "tables" / "dimension_interdependence.csv").write_text(
+        f"{TIDY_HEAD},group,n_respondents\n"
+        "score_social,pearson_correlation,0.2326,0.0086,0.2156,0.2494,0,12000,,\"Fisher z, independent rows\","
+        "score_economic,all,12000\n"
+        "score_social,ols_on_economic,0.2705,0.0067,0.2574,0.2837,0,20188,12000,\"cluster-robust CR1 by "
+        "respondent_id, t(G-1)\",score_economic,,12000\n")
+    (rep / "tables" / "determinants.csv").write_text(
+        f"{TIDY_HEAD},n_respondents,n_respondents_level\n"
+        "score_economic,determinants,0.0615,0.0025,0.0566,0.0664,0,18926,11319,\"cluster-robust CR1 by "
+        "respondent_id, t(G-1)\",assist_economic,11319,5551\n")
+    (rep / "figures" / "determinants.png").write_bytes(PNG)
+    rows = [("raw_difference", 0.093284, 0.004664, 0.084139, 0.102429, 3812, 2471, "CR1 by respondent_id, t(G-1)"),
+            ("did_panel", 0.040095, 0.003602, 0.033034, 0.047156, 8994, 4900, DID_COV)]
+    (rep / "tables" / "mentoring_effects.csv").write_text(
+        f"{TIDY_HEAD},n_respondents_treated,n_respondents_control,suppressed\n"
+        + "".join(f"score_composite,{e},{b},{se},{lo},{hi},0,{n},{g},\"{cov}\",treated,1040,3860,False\n"
+                  for e, b, se, lo, hi, n, g, cov in rows))
+    (rep / "tables" / "mentoring_balance.csv").write_text(
+        f"{TIDY_HEAD},n_respondents_control,n_respondents_treated,suppressed\n"
+        "score_composite,difference_in_means,0.051,0.0034,0.0443,0.0576,0,4900,4900,CR1,mentored,2944,1956,False\n")
+    (rep / "figures" / "mentoring_coefficients.png").write_bytes(PNG)
+    (rep / "figures" / "mentoring_event_study.png").write_bytes(PNG)
+    (rep / "numbers" / "mentoring.json").write_text(json.dumps({
+        "did_composite": 0.040095, "did_composite_ci_low": 0.033034, "did_composite_ci_high": 0.047156,
+        "planted_composite": 0.04, "raw_composite": 0.093284, "placebo_identified": False,
+        "headlines": ["Mentoring effect on the composite score: 0.040 (95% CI 0.033 to 0.047).",
+                      "The raw mentored-vs-not difference in the composite (0.093) is 2.3 times the DiD estimate."],
+        "summary_keys": ["did_composite", "did_composite_ci_low", "did_composite_ci_high", "planted_composite",
+                         "not_there"]}))
+    (rep / "tables" / "weight_sensitivity.csv").write_text(
+        f"{TIDY_HEAD},scheme,n_respondents_treated,n_respondents_control,suppressed\n"
+        f"score_composite,did_panel,0.040374,0.0035,0.033472,0.047276,0,8994,4900,\"{DID_COV}\",treated,pca,1040,"
+        "3860,False\n")
+    (rep / "tables" / "weight_sensitivity_rankings.csv").write_text(
+        "country,score,n_respondents,mean_scheme,mean_pca,rank_scheme,rank_pca,rank_change\n"
+        "MAR,composite,1300,0.5700,0.5695,1,1,0\nSOM,composite,<10,,,,,\n")
+    (rep / "figures" / "weight_sensitivity_ranks.png").write_bytes(PNG)
+    (rep / "numbers" / "weight_sensitivity.json").write_text(json.dumps({
+        "spearman_composite": 0.997549, "max_rank_change_composite": 1,
+        "headlines": ["Country rankings on the composite change little: Spearman rank correlation 0.998."],
+        "summary_keys": ["spearman_composite", "max_rank_change_composite"]}))
+
+
+@pytest.fixture
+def with_statistics(tmp_path):
+    man = make_outputs(tmp_path)
+    add_statistics(tmp_path)
+    html = report.build_report(tmp_path, manifest=man)["html"].read_text(encoding="utf-8")
+    return tmp_path, html
+
+
+def test_sections_3_and_4_show_the_estimates(with_statistics):
+    _root, html = with_statistics
+    men = section(html, "mentoring")
+    assert "Not computed yet" not in men
+    assert 'id="table-mentoring_effects"' in men and 'id="figure-mentoring_coefficients"' in men
+    assert "0.04009" in men and "0.03303" in men and "did_panel" in men  # the DiD row, 4 significant digits
+    assert '<div class="findings">' in men and "Mentoring effect on the composite score: 0.040" in men
+    # lead order: the coefficient plot, the effects table, then the event study and the balance
+    order = [men.index(f'id="{x}"') for x in ("figure-mentoring_coefficients", "table-mentoring_effects",
+                                               "figure-mentoring_event_study", "table-mentoring_balance")]
+    assert order == sorted(order)
+    # long covariance texts become lettered notes under the table, once each
+    effects = men[men.index('id="table-mentoring_effects"'):]
+    effects = effects[:effects.index("</ol>")]
+    assert effects.count(DID_COV) == 1 and "<td class=\"\">[b]</td>" in effects
+    ws = section(html, "weight_sensitivity")
+    assert "Not computed yet" not in ws and "0.04037" in ws and 'id="table-weight_sensitivity"' in ws
+    assert 'id="table-weight_sensitivity_rankings"' in ws and 'id="figure-weight_sensitivity_ranks"' in ws
+    assert "Spearman rank correlation 0.998" in ws
+
+
+def test_interdependence_and_determinants_go_to_section_2(with_statistics):
+    _root, html = with_statistics
+    cross = section(html, "cross_country")
+    for stem in ("table-dimension_interdependence", "table-determinants", "figure-determinants"):
+        assert f'id="{stem}"' in cross
+    assert '<section id="other"' not in html
+
+
+def test_summary_has_the_headlines_and_keyed_numbers(with_statistics):
+    root, html = with_statistics
+    summary = section(html, "summary")
+    assert "Mentoring effect on the composite score: 0.040" in summary and "(mentoring.json)" in summary
+    assert "Spearman rank correlation 0.998" in summary
+    numbers = json.loads((root / "reports" / "numbers.json").read_text())
+    import re
+
+    keyed = dict(re.findall(r'<span class="num" data-key="([^"]+)">([^<]*)</span>', summary))
+    for key in ("mentoring.did_composite", "mentoring.did_composite_ci_low", "mentoring.planted_composite",
+                "weight_sensitivity.spearman_composite"):
+        sec, k = key.split(".")
+        assert keyed[key] == report.fmt(numbers[sec][k])
+    assert "mentoring.not_there" not in keyed
+    assert "DiD composite CI low" in summary
+    assert "Not computed yet" not in summary  # every section has its numbers
+
+
+def test_methods_state_the_covariance_choices(with_statistics):
+    _root, html = with_statistics
+    methods = section(html, "methods")
+    for phrase in ("clustered by respondent</b>", "<b>not by country</b>", "xtreg, fe vce(cluster id)",
+                   "count_effects=False", "inverse-variance (precision) weights, not survey weights",
+                   "M-estimation sandwich", "Fisher's z", "Nickell", "placebo check is <b>not identified</b>",
+                   "What is not claimed", "not causal effects of one dimension on another"):
+        assert phrase in methods, phrase
+
+
+def test_placebo_sentence_only_when_not_identified(tmp_path):
+    man = make_outputs(tmp_path)
+    html = report.build_report(tmp_path, manifest=man)["html"].read_text()
+    assert "not identified" not in section(html, "methods")

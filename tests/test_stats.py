@@ -541,3 +541,214 @@ def test_errors_name_the_problem(small):
         stats.fit_ipw(small.assign(g=small["g"] + 1), "x", "g", ["z"])
     with pytest.raises(ValueError, match="unique"):
         stats.fit_did(pd.concat([panel_sim(n=20), panel_sim(n=20)]), "y", entity="id", time="wave", treated="D")
+
+
+# ------------------------------------------------- publishing: counts, samples, tidy tables
+
+
+def test_effect_rows_count_both_sides(effects, fieldwork):
+    """Every effect row says how many respondents stand behind each side; the sides partition the clusters."""
+    assert list(effects.attrs["count_cols"]) == list(stats.EFFECT_COUNTS)
+    assert (effects["n_respondents_treated"] + effects["n_respondents_control"] == effects["n_clusters"]).all()
+    did = effects[effects["estimator"] == "did_panel"].iloc[0]
+    treated_ever = stats.treatment_indicator(fieldwork).groupby(fieldwork["respondent_id"]).max()
+    assert did["n_respondents_treated"] == int((treated_ever == 1).sum())
+    assert (effects["note"] == "").all()
+
+
+def test_balance_counts_and_tidy_rows_by_hand():
+    """Respondent counts behind each group and the smaller cell of a 0/1 row; tidy CI with t(G-1)."""
+    d = pd.DataFrame({"id": [f"r{i}" for i in range(12)], "g": [1] * 5 + [0] * 7,
+                      "sex": ["F", "M", "M", "M", "M", "F", "F", "M", "M", "M", "F", "M"],
+                      "age": [20.0, 31, 25, 40, 33, 29, 30, 21, 44, 38, 27, 35]})
+    b = stats.balance_table(d, "g", ["sex", "age"], cluster="id", entity="id").set_index("variable")
+    assert b.loc["sex=F", ["n_respondents_treated", "min_cell_treated"]].tolist() == [5, 1]  # one woman treated
+    assert b.loc["sex=F", ["n_respondents_control", "min_cell_control"]].tolist() == [7, 3]
+    assert b.loc["age", "min_cell_treated"] == 5
+    t = stats.tidy_balance(b.reset_index())
+    assert list(t.columns[:10]) == list(stats.TIDY_COLUMNS)
+    r = t.set_index("outcome").loc["age"]
+    q = st.t.ppf(0.975, 12 - 1)
+    assert_allclose([r["ci_lower"], r["ci_upper"]], [r["estimate"] - q * r["std_error"],
+                                                     r["estimate"] + q * r["std_error"]], rtol=1e-12)
+    assert_allclose(r["p_value"], b.loc["age", "p_value"], rtol=1e-8)
+    assert r["n_obs"] == 12 and r["estimator"] == "difference_in_means"
+    assert stats.balance_joint_test(b).loc[0, "df_num"] == 2
+
+
+def test_baseline_is_first_untreated_survey_where_mentoring_ran(fieldwork, synthetic):
+    scored, truth = synthetic
+    base = stats.baseline(scored)
+    assert base["respondent_id"].is_unique
+    assert set(base["country"]) == set(truth["fieldwork_countries"])
+    assert (base["wave"] == 1).all()  # mentoring starts between waves 1 and 2
+    assert (stats.treatment_indicator(base) == 0).all()
+    assert base["mentored"].sum() == truth["n_mentored"]
+    first = stats.first_surveys(scored)
+    assert len(first) == scored["respondent_id"].nunique() and first["respondent_id"].is_unique
+
+
+def test_combine_counts_respondents():
+    a = stats.tidy(0.1, 0.01, outcome="y", estimator="e", n_obs=50, n_clusters=20, cov_type="c")
+    b = stats.tidy(0.2, 0.02, outcome="y", estimator="r", n_obs=30, cov_type="iid").assign(group="A")
+    c = stats.combine([a, b])
+    assert list(c.columns[:10]) == list(stats.TIDY_COLUMNS)
+    assert c["n_respondents"].tolist() == [20, 30] and c.attrs["count_cols"] == ["n_respondents"]
+
+
+def test_determinants_table_counts_the_smallest_cell(synthetic):
+    scored, _ = synthetic
+    t = stats.determinants_table(scored, ["score_economic"])
+    assert t.attrs["count_cols"] == ["n_respondents", "n_respondents_level"]
+    row = t.set_index("term")
+    used = scored.dropna(subset=["score_economic", *(c for c in stats.COVARIATES if c in scored)])  # dates: complete
+    sau = used.loc[used["return_from"] == "SAU", "respondent_id"].nunique()
+    ref = used.loc[used["return_from"] == "DZA", "respondent_id"].nunique()
+    assert row.loc["C(return_from)[T.SAU]", "n_respondents_level"] == min(sau, ref)
+    assert row.loc["age", "n_respondents_level"] == row.loc["age", "n_respondents"]
+    n_assist = used.groupby("assist_economic")["respondent_id"].nunique().min()
+    assert row.loc["assist_economic", "n_respondents_level"] == n_assist
+
+
+def test_heterogeneity_labels_counts_and_levels_without_treated():
+    """A level without treated respondents has no effect and no difference; the others are compared."""
+    rng = np.random.default_rng(11)
+    n = 900
+    ids = np.repeat(np.arange(n), 2)
+    wave = np.tile([1, 2], n)
+    grp = np.repeat(rng.choice(["a", "b", "c"], n, p=[0.1, 0.45, 0.45]), 2)
+    m = np.repeat(rng.random(n) < 0.4, 2) & (grp != "a")  # nobody in "a" is treated
+    y = np.repeat(rng.normal(size=n), 2) + 0.5 * (m & (wave == 2)) + rng.normal(0, 0.1, 2 * n)
+    d = pd.DataFrame({"id": ids, "wave": wave, "m": m.astype(int), "D": (m & (wave == 2)).astype(int), "g": grp,
+                      "y": y})
+    h = stats.heterogeneity(d, "y", ["g", "missing_column"], entity="id", treated="D", treatment="m")
+    assert h["label"].tolist() == ["g=b", "g=c", "g: c - b"]
+    assert h.attrs["skipped"] == {"missing_column": "no such column"}
+    per = h.set_index("label")
+    for lev in ("b", "c"):
+        sub = d[d["g"] == lev]
+        assert per.loc[f"g={lev}", "n_respondents_treated"] == sub.loc[sub["m"] == 1, "id"].nunique()
+    assert per.loc["g: c - b", "n_respondents_treated"] == per.loc[["g=b", "g=c"], "n_respondents_treated"].min()
+    assert per.loc["g: c - b", "ci_lower"] <= 0 <= per.loc["g: c - b", "ci_upper"]
+
+
+def test_separating_level_is_left_out_and_said():
+    rng = np.random.default_rng(12)
+    n = 600
+    d = pd.DataFrame({"x": rng.normal(size=n), "cat": rng.choice(["u", "v", "w"], n, p=[0.48, 0.48, 0.04]),
+                      "id": np.arange(n)})
+    d["t"] = ((rng.random(n) < 0.4) & (d["cat"] != "w")).astype(int)  # no treated row in level w
+    d["y"] = 0.3 * d["t"] + d["x"] + rng.normal(size=n)
+    for fn in (stats.fit_ipw, stats.fit_aipw):
+        f, res = fn(d, "y", "t", ["x", "cat"], cluster="id")
+        assert res.dropped == ["cat=w"] and "cat=w" in f.loc[0, "note"]
+        assert f.loc[0, "ci_lower"] <= 0.3 <= f.loc[0, "ci_upper"]
+    assert "cat=w" in stats.overlap_table(d, "t", ["x", "cat"]).loc["all", "note"]
+
+
+def test_robustness_placebo_trimming_and_rescoring(synthetic):
+    scored, truth = synthetic
+    _, pca_scored = stats.pca_rescore(scored)
+    r = stats.robustness(scored, ["score_composite"], trim=0.1, rescored={"pca": pca_scored})
+    assert r["check"].tolist() == ["placebo_timing", "trimmed_propensity", "trimmed_propensity", "scheme=pca"]
+    plc = r.iloc[0]
+    assert np.isnan(plc["estimate"]) and plc["note"].startswith("not identified")
+    assert plc["n_respondents_treated"] == truth["n_mentored"]  # every mentored respondent has a baseline survey
+    pca = r.iloc[3]
+    assert pca["ci_lower"] <= truth["mentoring_effect"]["composite"] <= pca["ci_upper"]
+    assert r.iloc[1]["note"].startswith("propensity in [0.1, 0.9]")
+
+
+def test_planted_effects_only_from_a_truth_file(tmp_path):
+    assert stats.planted_effects(tmp_path) is None
+    (tmp_path / "truth.json").write_text('{"mentoring_effect": {"composite": 0.04, "economic": 0.05}}')
+    assert stats.planted_effects(tmp_path / "any.csv") == {"score_composite": 0.04, "score_economic": 0.05}
+    (tmp_path / "truth.json").write_text("{}")
+    assert stats.planted_effects(tmp_path) is None
+
+
+def test_implied_weights_recover_the_scheme_and_pca_rescore(synthetic):
+    from helpers.describe import attach_scheme
+
+    scored, _ = synthetic
+    scheme = load_scheme()
+    scored = attach_scheme(scored, scheme)
+    iw = stats.implied_weights(scored)
+    sw = stats.scheme_weights(scheme)
+    assert_allclose(iw["weight"], sw["weight"], atol=1e-10)
+    assert_allclose(iw["dimension_weight"], sw["dimension_weight"], atol=1e-10)
+    assert iw.attrs["exact"] and iw.attrs["max_abs_residual"] < 1e-9
+    pw, again = stats.pca_rescore(scored)
+    by_hand = stats.rescore(scored, stats.pca_weights(scored, stats.dimension_indicators(scored)),
+                            dimension_weights=dict(zip(sw["dimension"], sw["dimension_weight"], strict=False)))
+    assert_allclose(again["score_composite"], by_hand["score_composite"], equal_nan=True)
+    assert set(pw["dimension"]) == set(scheme.dimensions)
+
+
+def test_rank_table_side_by_side():
+    a = pd.DataFrame({"country": list("AABBCCD"), "respondent_id": range(7), "score_x": [1, 2, 3, 4, 5, 6, 9.0]})
+    b = a.assign(score_x=[2, 2, 1, 1, 9, 9, 0.0])
+    r = stats.rank_table(a, b, columns=["score_x"], min_n=2).set_index("country")
+    assert r.loc["D", "n_respondents"] == 1 and pd.isna(r.loc["D", "rank_scheme"])  # under min_n: not ranked
+    assert r.loc["A", ["rank_scheme", "rank_pca", "rank_change"]].tolist() == [3, 2, 1]
+    assert_allclose(r.loc["C", "difference"], 9 - 5.5)
+    fig = stats.plot_rank_shift(r.reset_index(), score="x")
+    assert len(fig.axes) == 1
+
+
+def test_numbers_and_headlines_come_from_the_tables(effects, synthetic, fieldwork):
+    scored, truth = synthetic
+    planted_map = {f"score_{k}": v for k, v in truth["mentoring_effect"].items()}
+    base = stats.baseline(scored)
+    bal = stats.balance_table(base, "mentored", ["age", "score_composite"], cluster="respondent_id",
+                              entity="respondent_id")
+    num = stats.mentoring_numbers(effects, planted=planted_map, balance=bal, min_n=10)
+    did = row(effects, "score_composite", "did_panel")
+    assert num["did_composite"] == did["estimate"] and num["planted_composite"] == 0.04
+    assert num["did_covers_planted_composite"] is True and num["countries"] == truth["fieldwork_countries"]
+    assert f"{did['estimate']:.3f}" in num["headlines"][0] and "0.040, inside the interval" in num["headlines"][0]
+    raw = row(effects, "score_composite", "raw_difference")["estimate"]
+    assert f"({raw:.3f}) is {raw / did['estimate']:.1f} times" in num["headlines"][1]
+    assert num["summary_keys"][0] == "did_composite"
+    # too few respondents on one side: the number is withheld
+    small = effects.assign(n_respondents_treated=5)
+    assert stats.mentoring_numbers(small, min_n=10)["did_composite"] is None
+    # merge keeps both headline lists
+    merged = stats.merge_numbers({"a": 1, "headlines": ["x"]}, num)
+    assert merged["headlines"][0] == "x" and len(merged["headlines"]) == len(num["headlines"]) + 1
+
+
+def test_interdependence_numbers_foundational_logic():
+    def lag(y, x, est, lo):
+        return stats.tidy(est, 0.01, outcome=f"score_{y}", estimator="cross_lagged", n_obs=100, n_clusters=80,
+                          cov_type="c").assign(term=f"score_{x}_lag", cross_lag=True, ci_lower=lo)
+
+    on = [stats.tidy(v, 0.01, outcome=f"score_{d}", estimator="ols_on_economic", n_obs=100, n_clusters=80,
+                     cov_type="c").assign(term="score_economic") for d, v in (("social", 0.3), ("psychosocial", 0.2))]
+    leads = stats.combine([*on, lag("social", "economic", 0.2, 0.1), lag("economic", "social", 0.05, -0.01),
+                           lag("psychosocial", "economic", 0.15, 0.05), lag("economic", "psychosocial", 0.02, -0.02)])
+    n = stats.interdependence_numbers(leads, min_n=10)
+    assert n["economic_foundational"] is True and n["cross_lag_economic_to_social"] == 0.2
+    assert "consistent with the economic dimension being foundational" in n["headlines"][0]
+    assert "0.030 higher social" in n["headlines"][0]
+    lags = stats.combine([*on, lag("social", "economic", 0.2, 0.1), lag("economic", "social", 0.25, 0.1),
+                          lag("psychosocial", "economic", 0.15, 0.05), lag("economic", "psychosocial", 0.02, -0.02)])
+    n = stats.interdependence_numbers(lags, min_n=10)
+    assert n["economic_foundational"] is False and "do not single out" in n["headlines"][0]
+    assert stats.interdependence_numbers(lags, min_n=100)["on_economic_social"] is None  # 80 respondents < 100
+
+
+def test_weight_numbers_and_plots(effects):
+    rc = pd.DataFrame({"score": ["score_composite"], "spearman": [0.95], "p_value": [0.0], "n_groups": [17],
+                       "max_rank_change": [2]})
+    eff = pd.concat([effects.assign(scheme="scheme"), effects.assign(scheme="pca")], ignore_index=True)
+    n = stats.weight_numbers(rc, eff, min_n=10)
+    assert n["spearman_composite"] == 0.95 and n["did_composite_change"] == 0
+    assert "change little" in n["headlines"][0] and "largest move 2 places" in n["headlines"][0]
+    fig = stats.plot_coefficients(eff, label=["estimator", "scheme"], min_n=10)
+    assert len(fig.axes[0].get_yticklabels()) == 2 * len(stats.ESTIMATORS)
+    fig = stats.plot_coefficients(effects.assign(n_respondents_control=3), min_n=10)
+    assert "left out" in fig.get_suptitle()
+    w = pd.DataFrame({"dimension": ["x", "x"], "indicator": ["ind_A", "ind_B"], "scheme_weight": [0.5, 0.5],
+                      "pca_weight": [0.6, 0.4]})
+    assert len(stats.plot_weights(w).axes) == 1

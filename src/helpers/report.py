@@ -16,9 +16,17 @@ The report is built from files, never from notebook cells:
   external CSS, script or image.
 
 Files go to sections by name: ``country_<ISO3>_*`` to that country's page, and
-``prepare_*``/``quality_*``/``data_*`` (section 0), ``cross_country_*`` (2),
-``mentoring_*`` (3), ``weight_sensitivity_*``/``weights_*`` (4); anything else to
-"Other outputs".  A section with no file says "not computed yet".
+``prepare_*``/``quality_*``/``data_*`` (section 0), ``cross_*``,
+``dimension_interdependence*`` and ``determinants*`` (2), ``mentoring_*`` (3),
+``weight_sensitivity*``/``weights_*`` (4); anything else to "Other outputs".  Inside
+a section, the stems of its ``lead`` come first (a figure, then the table of the same
+name), the other files after them.  A section with no file says "not computed yet".
+
+A section's ``headlines`` (from its numbers file) open the section as its findings
+and make the executive summary; a numbers file may also list ``summary_keys``, the
+numbers the summary shows beside the headlines, each carrying its key.  Long text
+columns of a table that repeat a few values (e.g. the covariance of tidy estimate
+rows) are shown as lettered notes under the table (the CSV and the workbook keep them).
 
 As a second line of defence for the disclosure rule, a table row whose ``n`` or
 ``n_respondents`` column is below the threshold (``disclosure_threshold`` of
@@ -62,6 +70,7 @@ class Section:
     notebook: str
     prefixes: tuple[str, ...]
     intro: str
+    lead: tuple[str, ...] = ()
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -72,17 +81,25 @@ SECTIONS: tuple[Section, ...] = (
             "One profile per country, from one parameterised notebook: sample, score distributions and bands, "
             "indicator scores against the pooled median, scores by months since return and wave, and mentored "
             "versus not where the country has mentored returnees."),
-    Section("cross_country", "2", "Cross-country comparison", "20_cross_country", ("cross_country_", "cross_"),
+    Section("cross_country", "2", "Cross-country comparison", "20_cross_country",
+            ("cross_country_", "cross_", "dimension_interdependence", "determinants"),
             "Mean (95% CI) of each score by country, ranking and dimension profiles; fieldwork countries versus "
-            "the others; interdependence of the dimensions; determinants with country fixed effects."),
+            "the others; interdependence of the dimensions (correlations, regressions on the economic score with "
+            "country fixed effects, cross-lagged panel models); determinants with country fixed effects.",
+            ("cross_means", "cross_ranking", "cross_dimension_profiles", "cross_fieldwork", "cross_correlations",
+             "dimension_interdependence", "determinants")),
     Section("mentoring", "3", "Mentoring (ORION) effect", "30_mentoring", ("mentoring_",),
             "In the countries where it ran: balance of mentored versus not; raw, regression-adjusted, "
             "inverse-probability-weighted and difference-in-differences estimates with an event study; "
-            "heterogeneity and robustness."),
+            "heterogeneity and robustness.",
+            ("mentoring_coefficients", "mentoring_effects", "mentoring_event_study", "mentoring_balance",
+             "mentoring_balance_joint", "mentoring_overlap", "mentoring_heterogeneity", "mentoring_robustness")),
     Section("weight_sensitivity", "4", "Weight sensitivity", "40_weight_sensitivity",
-            ("weight_sensitivity_", "weights_", "weight_"),
+            ("weight_sensitivity", "weights_", "weight_"),
             "Data-derived weights (first principal component per dimension) beside the scheme's: do country "
-            "rankings and the mentoring effect change?"),
+            "rankings and the mentoring effect change?",
+            ("weight_sensitivity_weights", "weight_sensitivity_ranks", "weight_sensitivity_rank_correlation",
+             "weight_sensitivity_rankings", "weight_sensitivity_effects", "weight_sensitivity")),
 )
 
 
@@ -204,8 +221,19 @@ def _cell(s: str) -> str:
     return esc(f"{v:.4g}")
 
 
+_ACRONYMS = {"did": "DiD", "ipw": "IPW", "aipw": "AIPW", "ci": "CI", "ols": "OLS", "fe": "FE", "pca": "PCA"}
+
+
 def _humanize(key: str) -> str:
+    """A key or file stem as a label.
+
+    Examples
+    --------
+    >>> _humanize("did_composite_ci_low"), _humanize("prepare.n_surveys")
+    ('DiD composite CI low', 'Prepare: n surveys')
+    """
     k = key.replace("_", " ").replace(".", ": ").strip()
+    k = " ".join(_ACRONYMS.get(w, w) for w in k.split(" "))
     return k[:1].upper() + k[1:]
 
 
@@ -330,9 +358,11 @@ padding:.55rem;letter-spacing:.02em}
 .note{background:#f4f6f8;border-left:4px solid #8a99a8;padding:.5rem .8rem;margin:.8rem 0}
 .todo{background:#fff8e1;border-left:4px solid #e0a800;padding:.5rem .8rem;margin:.8rem 0}
 .warn{background:#fdecea;border-left:4px solid #b00020;padding:.5rem .8rem;margin:.8rem 0}
+.findings{background:#eef5fb;border-left:4px solid #0b5394;padding:.5rem .8rem;margin:.8rem 0}
+.findings ul{margin:.3rem 0}ol.notes{font-size:.8rem;color:#444;margin:.2rem 0 1rem}
 table{border-collapse:collapse;margin:.4rem 0 1rem;font-size:.86rem;display:block;overflow-x:auto;max-width:100%}
 th,td{border:1px solid #d5dbe1;padding:.2rem .45rem;text-align:left;vertical-align:top}
-th{background:#eef2f6}td.n{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#eef2f6}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #e3e7eb}
 figcaption{font-size:.85rem;color:#555}
 nav.toc ol{columns:2}code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85em}
@@ -358,6 +388,7 @@ def _table_html(stem: str, path: Path, threshold: int, sheet: str | None) -> str
     if not rows:
         return f'<p class="note">Table <code>{esc(path.name)}</code> is empty.</p>'
     head, body = rows[0], rows[1:]
+    body, notes = _footnoted(head, body)
     h = [f'<h4 id="table-{esc(stem)}">{esc(_humanize(stem))}</h4><table><thead><tr>']
     h += [f"<th>{esc(c)}</th>" for c in head]
     h.append("</tr></thead><tbody>")
@@ -365,6 +396,8 @@ def _table_html(stem: str, path: Path, threshold: int, sheet: str | None) -> str
         h.append("<tr>" + "".join(f'<td class="{"n" if _number(c) is not None else ""}">{_cell(c)}</td>'
                                   for c in row) + "</tr>")
     h.append("</tbody></table>")
+    if notes:
+        h.append('<ol class="notes" type="a">' + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ol>")
     where = f"<code>reports/tables/{esc(path.name)}</code>"
     if sheet:
         where += f", sheet <code>{esc(sheet)}</code> of <code>tables.xlsx</code>"
@@ -374,6 +407,36 @@ def _table_html(stem: str, path: Path, threshold: int, sheet: str | None) -> str
         note += f" {k} row{'s' if k != 1 else ''} suppressed: fewer than {threshold} respondents."
     h.append(f'<p class="muted">{note}</p>')
     return "".join(h)
+
+
+def _footnoted(head: list[str], body: list[list[str]], *, long: int = 24,
+               most: int = 8) -> tuple[list[list[str]], list[str]]:
+    """Replace long texts that repeat in a column (at most ``most`` distinct) by note letters ``[a]``, ``[b]``.
+
+    Examples
+    --------
+    >>> body, notes = _footnoted(["x", "cov"], [["1", "clustered by respondent_id, " * 2], ["2", "short"]])
+    >>> [r[1] for r in body], len(notes)
+    (['[a]', 'short'], 1)
+    """
+    notes: list[str] = []
+    cols = []
+    for j in range(len(head)):
+        vals = [r[j] for r in body if j < len(r)]
+        distinct = list(dict.fromkeys(v for v in vals if len(v) > long))
+        if distinct and len(distinct) <= most:
+            cols.append((j, distinct))
+    if not cols:
+        return body, notes
+    letter = {}
+    for _j, distinct in cols:
+        for v in distinct:
+            if v not in letter:
+                letter[v] = chr(ord("a") + len(notes)) if len(notes) < 26 else str(len(notes) + 1)
+                notes.append(v)
+    index = {j for j, _ in cols}
+    out = [[f"[{letter[c]}]" if i in index and c in letter else c for i, c in enumerate(r)] for r in body]
+    return out, notes
 
 
 def _figure_html(stem: str, path: Path) -> str:
@@ -402,6 +465,34 @@ def _key_first(items: list[tuple[str, Any]], k: int) -> list[tuple[str, Any]]:
             return 0
         return 1
     return sorted(items, key=lambda kv: rank(kv[0]))[:k]
+
+
+def _ordered(files: dict[str, list[str]], lead: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Files of a section in showing order: each ``lead`` stem (figure, then table), then the rest.
+
+    Examples
+    --------
+    >>> _ordered({"figures": ["a", "b"], "tables": ["a", "c"]}, ("b", "a"))
+    [('figure', 'b'), ('figure', 'a'), ('table', 'a'), ('table', 'c')]
+    """
+    figs, tabs = list(files.get("figures", [])), list(files.get("tables", []))
+    out = []
+    for stem in lead:
+        if stem in figs:
+            out.append(("figure", stem))
+        if stem in tabs:
+            out.append(("table", stem))
+    out += [("figure", f) for f in figs if f not in lead]
+    out += [("table", t) for t in tabs if t not in lead]
+    return out
+
+
+def _summary_keys(obj: Any) -> list[tuple[str, Any]]:
+    """The ``summary_keys`` of a numbers file that hold a value, in the order listed."""
+    keys = obj.get("summary_keys") if isinstance(obj, dict) else None
+    if not isinstance(keys, list):
+        return []
+    return [(str(k), obj[k]) for k in keys if isinstance(obj.get(k), (int, float, str, bool))]
 
 
 def _headlines(obj: Any) -> list[str]:
@@ -469,7 +560,8 @@ def build_report(root: Path | None = None, *, manifest: dict[str, Any] | None = 
       "Outcomes Through a Comparative Lens</i> (IOM with Samuel Hall and the University of Sussex, 2020), scored "
       "with the Reintegration Sustainability Survey (RSS), on the data described in the "
       '<a href="#data-statement">data statement</a>. Built '
-      f"{esc(dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC'))} from the files the notebooks wrote.</p>")
+      f"<span data-volatile>{esc(dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC'))}</span> from the files "
+      "the notebooks wrote.</p>")
     if stale:
         h(f'<div class="warn">Out of date: {len(stale)} notebook{"s" if len(stale) != 1 else ""} '
           f"({esc(', '.join(stale))}) {'were' if len(stale) != 1 else 'was'} not rerun after "
@@ -508,6 +600,12 @@ def build_report(root: Path | None = None, *, manifest: dict[str, Any] | None = 
     if heads:
         h("<ul>", *(f'<li>{esc(x)} <span class="muted">({esc(sec)}.json)</span></li>' for sec, x in heads), "</ul>")
     for s in SECTIONS:
+        keyed = _summary_keys(out.numbers.get(s.id)) if _headlines(out.numbers.get(s.id)) else []
+        if keyed:
+            h(f"<h4>{esc(s.number)}. {esc(s.title)}: headline numbers</h4><table><tbody>")
+            h(*(f'<tr><td>{esc(_humanize(k))}</td><td class="n">{_num(v, f"{s.id}.{k}")}</td></tr>' for k, v in keyed))
+            h("</tbody></table>")
+    for s in SECTIONS:
         if s.id == "country" or _headlines(out.numbers.get(s.id)):
             continue
         items = _scalars(out.numbers.get(s.id))
@@ -540,12 +638,17 @@ def build_report(root: Path | None = None, *, manifest: dict[str, Any] | None = 
                   f"outputs (<code>reports/numbers/{esc(s.id)}.json</code>, <code>reports/tables/"
                   f"{esc(s.prefixes[0])}*.csv</code>, <code>reports/figures/{esc(s.prefixes[0])}*</code>).</p>")
             else:
+                found = _headlines(nums)
+                if found:
+                    h('<div class="findings"><b>Findings</b><ul>', *(f"<li>{esc(x)}</li>" for x in found),
+                      f'</ul><p class="muted">From <code>reports/numbers/{esc(s.id)}.json</code>.</p></div>')
                 if nums is not None:
                     h(_numbers_html(nums, s.id))
-                for stem in files["figures"]:
-                    h(_figure_html(stem, out.figures[stem]))
-                for stem in files["tables"]:
-                    h(_table_html(stem, out.tables[stem], threshold, sheets.get(stem)))
+                for kind, stem in _ordered(files, s.lead):
+                    if kind == "figure":
+                        h(_figure_html(stem, out.figures[stem]))
+                    else:
+                        h(_table_html(stem, out.tables[stem], threshold, sheets.get(stem)))
         h("</section>")
     if by_section.get("other"):
         files = by_section["other"]
@@ -556,7 +659,7 @@ def build_report(root: Path | None = None, *, manifest: dict[str, Any] | None = 
             h(_table_html(stem, out.tables[stem], threshold, sheets.get(stem)))
         h("</section>")
 
-    _methods(h, prepare, threshold)
+    _methods(h, prepare, threshold, out.numbers)
     _data_statement(h, man, root, synthetic, synth_why, threshold)
     _provenance(h, man, root, git_state, package_versions)
     h("</main></body></html>\n")
@@ -610,8 +713,12 @@ def _country_section(h: _Html, countries: list[str], out: Outputs, files: dict[s
         h("</section>")
 
 
-def _methods(h: _Html, prepare: dict[str, Any], threshold: int) -> None:
+def _methods(h: _Html, prepare: dict[str, Any], threshold: int, numbers: dict[str, Any] | None = None) -> None:
+    numbers = numbers or {}
+    mentoring = numbers.get("mentoring") if isinstance(numbers.get("mentoring"), dict) else {}
     scheme = prepare.get("scheme") or prepare.get("scheme_id")
+    thr = _num(threshold, "prepare.disclosure_threshold" if "disclosure_threshold" in prepare else "default")
+    placebo = mentoring.get("placebo_identified")
     h('<section id="methods"><h2>Methods</h2>',
       "<h4>Scores</h4><p>Answers to the RSS questions are scored item by item (special codes 97/98/99 and empty "
       "answers are missing, never zero), averaged with the scheme's weights into the 15 indicators, the three "
@@ -620,22 +727,89 @@ def _methods(h: _Html, prepare: dict[str, Any], threshold: int) -> None:
       + (f"This run used scheme <code>{esc(scheme)}</code>. " if scheme else "")
       + "The workspace's default scheme follows the public shape of the RSS; it is <b>not</b> IOM's official "
       "weight table.</p>",
-      "<h4>Estimators</h4><p>Country means with 95% confidence intervals; regressions with country fixed effects; "
-      "for the mentoring effect, raw differences, regression adjustment, inverse-probability weighting and, on the "
-      "panel, difference-in-differences with respondent and wave effects (<code>linearmodels.PanelOLS</code>) "
-      "timed by <code>mentoring_start</code>, with an event study. Each estimate is reported with its standard "
-      "error, 95% interval, p-value, n and covariance choice.</p>",
-      "<h4>Standard errors</h4><p>Clustered by respondent. With few countries, errors clustered by country are "
-      "unreliable, so country enters as a fixed effect, not as the cluster. Survey weights, where the data has "
-      "them, are sampling weights, not the inverse-variance weights of <code>PanelOLS(weights=...)</code>.</p>",
+      "<h4>Section 2: comparison, interdependence, determinants</h4><p>Country means with t-based 95% intervals "
+      "(surveys of all waves pooled, clustered by respondent). Correlations of the dimensions are computed on each "
+      "respondent's first survey, one row per respondent, so Fisher's z interval (which assumes independent rows) "
+      "holds. The social and psychosocial scores are regressed on the economic score by OLS with country fixed "
+      "effects, then also with sex, age, months since return, country of migration, assistance and wave. The "
+      "cross-lagged models are pooled OLS on consecutive waves of the same respondent: the score at wave t on its "
+      "own value and the other dimension's value at t-1, with country and wave effects, in both directions; they "
+      "have no respondent fixed effects, because with three waves a lagged outcome with fixed effects is badly "
+      "biased (Nickell 1981), and a lagged score measures a respondent's lasting level with noise, which pushes "
+      "both cross-lags up, so the two directions are compared rather than either tested against zero. The "
+      "determinants are OLS of each score on assistance, sex, age, months since return and country of migration "
+      "with country fixed effects.</p>",
+      "<h4>Section 3: mentoring effect</h4><p>In the countries with mentored returnees. <b>Balance</b>: each "
+      "returnee's first survey before mentoring started, future mentees against never-mentored returnees: means, "
+      "differences, normalised differences and a joint F-test (as Stata's <code>iebaltab</code>). <b>Estimators</b>, "
+      "each with its standard error, 95% interval, p-value, observations, respondents and covariance: "
+      "<code>raw_difference</code> (difference of means), <code>ols_fe</code> (regression with the covariates and "
+      "country and wave fixed effects), <code>ipw</code> (inverse-probability weighting, normalised weights, ATE) "
+      "and <code>aipw</code> (doubly robust), all four on the surveys after mentoring started (wave 2 on), mentored "
+      "against never mentored, on the same rows; and <code>did_panel</code>, difference-in-differences on all waves "
+      "with respondent and wave effects (<code>linearmodels.PanelOLS</code>), treatment from "
+      "<code>mentoring_start</code> on. The first four identify the effect only if selection into mentoring runs "
+      "through the observed characteristics; the DiD allows selection on any lasting trait but needs parallel "
+      "trends and no anticipation. The <b>event study</b> replaces the treatment dummy by dummies of waves since "
+      "the start (reference: the last wave before). <b>Heterogeneity</b>: the DiD within groups of sex, country of "
+      "migration and each assistance type, and the difference between groups in one model with common wave "
+      "effects. <b>Robustness</b>: a placebo start one wave early on the surveys before mentoring; IPW and AIPW on "
+      "the surveys with a propensity score in [0.1, 0.9] (Crump et al. 2009); the DiD on scores re-weighted by "
+      "principal components. "
+      + ("On these data the placebo check is <b>not identified</b>: mentoring always started between a "
+         "returnee's first and second survey, so no mentored returnee has two surveys before it, pre-trends "
+         "cannot be tested, and the robustness table says so instead of showing an estimate. "
+         if placebo is False else "")
+      + "Bootstrap is not used: every variance is analytic.</p>",
+      "<h4>Section 4: weight sensitivity</h4><p>Within each dimension, the indicators are re-weighted by the first "
+      "principal component of their correlation matrix (loadings made non-negative, scaled to sum to 1); the "
+      "dimension scores and the composite are recomputed with the scheme's composite weights. The scheme's own "
+      "weights are recovered from the scored data (on complete surveys a dimension score is exactly the weighted "
+      "mean of its indicators). Country rankings are compared by Spearman's rank correlation of the country means "
+      "and side by side; the mentoring estimators are rerun on the re-weighted scores.</p>",
+      "<h4>Standard errors</h4><p>Every standard error is <b>clustered by respondent</b> (a returnee surveyed at "
+      "several waves contributes correlated surveys), <b>not by country</b>. Cluster-robust variances need many "
+      "clusters: with 17 countries, and only three where mentoring ran, a country-clustered variance rests on 17 "
+      "(or 3) effective observations, is biased downwards, and its t reference over-rejects, more so with "
+      "unequal country sizes (Cameron, Gelbach & Miller 2008; MacKinnon & Webb 2017). Countries therefore enter as "
+      "fixed effects, which absorb every country-level difference; what is not covered is a shock common to the "
+      "returnees of one country in one wave, for which a wild-cluster bootstrap by country would be the check "
+      "(not run). Regressions use CR1, the G/(G-1)·(N-1)/(N-K) factor with t(G-1) inference (Stata's "
+      "<code>regress, vce(cluster id)</code>). The DiD and event study use <code>PanelOLS</code> clustered by "
+      "respondent with <code>debiased=True, group_debias=True, count_effects=False</code>: the absorbed respondent "
+      "effects are nested in the clusters and are not counted, giving Stata's <code>xtreg, fe vce(cluster id)"
+      "</code> factor and t(G-1); linearmodels' default would count them and, in these short panels, widen the "
+      "intervals about 1.5 times (coverage above 99% in the workspace's Monte-Carlo check). IPW and AIPW use the "
+      "M-estimation sandwich of the stacked propensity, outcome and mean equations (so the estimated propensity "
+      "score is accounted for), summed within respondents. Correlations use Fisher's z on independent rows. No "
+      "weights enter any estimate: <code>PanelOLS(weights=...)</code> takes inverse-variance (precision) weights, "
+      "not survey weights, so survey weights, where the data has them, would not belong there.</p>",
       "<h4>Disclosure control</h4><p>No table or figure shows a cell built on fewer than "
-      f"{_num(threshold, 'prepare.disclosure_threshold' if 'disclosure_threshold' in prepare else 'default')} "
-      "respondents: such cells are suppressed and marked.</p>",
+      f"{thr} respondents: such cells are suppressed and marked. For estimates the count is the respondents "
+      "behind the row: the clusters, both sides of a mentoring comparison (mentored and not), the smaller cell of "
+      "a category (e.g. a rare country of migration) or the group of a heterogeneity row.</p>",
       "<h4>What is not claimed</h4><ul><li>Mentored returnees were not randomly assigned: the mentoring estimates "
-      "rest on the stated controls, weighting and parallel trends, and are associations under those assumptions."
-      "</li><li>Country comparisons compare samples, which need not represent all returnees of a country.</li>"
+      "rest on the stated controls, weighting and parallel trends, and are associations under those assumptions; "
+      "where the cross-sectional estimators and the DiD disagree, the difference is the selection on "
+      "characteristics the data does not hold."
+      "</li><li>The regressions between dimensions and the cross-lagged models describe associations and timing, "
+      "not causal effects of one dimension on another; the determinants are associations (assistance is not "
+      "randomly assigned either).</li>"
+      "<li>Country comparisons compare samples, which need not represent all returnees of a country.</li>"
+      "<li>Principal-component weights are not better weights, only a check of how much the conclusions lean on "
+      "the scheme's.</li>"
       "<li>The scores are not IOM's official RSS scores unless the official weight table was supplied as a scheme."
       "</li><li>Results on synthetic data say nothing about returnees; they only test the pipeline.</li></ul>"
+      f"<h4>Disclosure control</h4><p>No table or figure shows a cell built on fewer than {thr} respondents: such "
+      f"a cell's counts read \"&lt;{thr}\" and its values are left blank. Where the rows of a table add up to "
+      "something published (categories of a variable with their total, bands whose shares sum to one, country "
+      "means beside the pooled mean), one hidden row could be recovered by subtraction, so whenever exactly one "
+      "row of such a group is hidden, the row with the next-smallest count in that group is hidden too (its counts "
+      "read \"x\"); figures leave out exactly the rows their tables hide. This protects each table along one "
+      "grouping only; differences between tables, or with the key numbers, are not audited; and because the rule "
+      f"is public, two hidden rows summing to k tell a reader that the small one holds at most k &minus; {thr} "
+      "respondents. Before release, every published file is scanned for cells under the threshold, for "
+      "respondent identifiers (as written or hashed) and for individual-level rows (<code>rss check</code>).</p>"
       "</section>")
 
 
@@ -705,13 +879,14 @@ def _provenance(h: _Html, man: dict[str, Any], root: Path, git_state: Callable, 
             v = jobs[k]
             st = v.get("status", "?") + (" (stale: inputs changed since)" if k in stale else "")
             c = (v.get("git") or {}).get("commit")
-            h(f'<tr><td>{esc(k)}</td><td>{esc(st)}</td><td class="n">{esc(fmt(v.get("duration", "")))}</td>'
-              f'<td>{esc(v.get("finished", ""))}</td><td class="mono">{esc(json.dumps(v.get("params", {})))}</td>'
+            h(f'<tr><td>{esc(k)}</td><td>{esc(st)}</td><td class="n" data-volatile>{esc(fmt(v.get("duration", "")))}</td>'
+              f'<td data-volatile>{esc(v.get("finished", ""))}</td><td class="mono">{esc(json.dumps(v.get("params", {})))}</td>'
               f'<td class="mono">{esc((c or "")[:10])}{"+dirty" if (v.get("git") or {}).get("dirty") else ""}</td>'
               f'<td class="mono">{esc(v.get("output") or "")}</td></tr>')
         h("</tbody></table>")
         total = sum(float(v.get("duration") or 0) for v in jobs.values())
-        h(f'<p class="muted">Total notebook time {esc(fmt(round(total, 1)))} s (summed over workers).</p>')
+        h(f'<p class="muted">Total notebook time <span data-volatile>{esc(fmt(round(total, 1)))}</span> s (summed '
+          'over workers).</p>')
     else:
         h('<p class="todo">Not recorded: no notebook has run yet.</p>')
     if run.get("missing_notebooks"):
@@ -722,7 +897,7 @@ def _provenance(h: _Html, man: dict[str, Any], root: Path, git_state: Callable, 
 def _write_xlsx(target: Path, out: Outputs, sheets: dict[str, str], threshold: int) -> Path:
     from openpyxl import Workbook
 
-    from .io import atomic_path
+    from .io import write_workbook
 
     wb = Workbook(write_only=True)
     contents = wb.create_sheet("contents")
@@ -734,8 +909,7 @@ def _write_xlsx(target: Path, out: Outputs, sheets: dict[str, str], threshold: i
         rows, _k = suppress(_read_csv(out.tables[stem]), threshold)
         for i, row in enumerate(rows):
             ws.append(row if i == 0 else [_typed(c) for c in row])
-    with atomic_path(target) as tmp:
-        wb.save(tmp)
+    write_workbook(target, wb)  # atomic and byte-reproducible (fixed dates in the zip and workbook properties)
     return target
 
 

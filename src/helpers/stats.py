@@ -83,8 +83,35 @@ __all__ = [
     "cross_section",
     "mentoring_effects",
     "plot_coefficients",
+    "short_term",
     "IPWResult",
     "FEW_CLUSTERS",
+    "EFFECT_COUNTS",
+    # samples and counts for publishing
+    "first_surveys",
+    "baseline",
+    "tidy_balance",
+    "balance_joint_test",
+    "combine",
+    "determinants_table",
+    "heterogeneity",
+    "event_studies",
+    "robustness",
+    # scoring from the data
+    "planted_effects",
+    "dimension_indicators",
+    "implied_weights",
+    "pca_rescore",
+    "rank_table",
+    # key numbers
+    "merge_numbers",
+    "interdependence_numbers",
+    "mentoring_numbers",
+    "weight_numbers",
+    # figures
+    "plot_overlap",
+    "plot_weights",
+    "plot_rank_shift",
 ]
 
 #: The columns every estimate row starts with, in this order (extra columns follow).
@@ -97,6 +124,8 @@ COVARIATES: tuple[str, ...] = ("sex", "age", "months_since_return", "return_from
                                "assist_social", "assist_psychosocial")
 #: Estimators of :func:`mentoring_effects`, in report order.
 ESTIMATORS: tuple[str, ...] = ("raw_difference", "ols_fe", "ipw", "aipw", "did_panel")
+#: Respondent counts of a mentoring-effect row that disclosure control checks (each >= the threshold).
+EFFECT_COUNTS: tuple[str, ...] = ("n_clusters", "n_respondents_treated", "n_respondents_control")
 
 _DAYS_PER_MONTH = 365.25 / 12
 _CR1 = "cluster-robust CR1 by {c}, t(G-1)"
@@ -310,7 +339,12 @@ def _full_rank(x: np.ndarray, names: list[str], *, keep_first: bool = True) -> t
     if x.shape[1] == 0:
         return x, names
     scale = np.where(np.abs(x).max(axis=0) > 0, np.abs(x).max(axis=0), 1.0)
-    _, r, piv = qr(x / scale, mode="economic", pivoting=True)
+    xs = x / scale
+    # fast path: a well-conditioned design is of full rank by the QR criterion below, since
+    # |r_kk| / |r_11| >= 1 / cond(X) for a pivoted QR; cond(X'X) = cond(X)^2 comes from a k x k matrix
+    if np.linalg.cond(_wcross(xs, np.ones(len(xs)))) < 1e10:
+        return x, names
+    _, r, piv = qr(xs, mode="economic", pivoting=True)
     d = np.abs(np.diag(r))
     rank = int((d > d.max() * 1e-10).sum()) if d.size else 0
     cols = sorted(piv[:rank])
@@ -365,7 +399,7 @@ def _balance_columns(df: pd.DataFrame, variables: Sequence[str]) -> tuple[pd.Dat
 
 
 def balance_table(df: pd.DataFrame, group: str, variables: Sequence[str], *, weights: str | None = None,
-                  cluster: str | None = None) -> pd.DataFrame:
+                  cluster: str | None = None, entity: str | None = None) -> pd.DataFrame:
     """Balance of ``variables`` between ``group == 1`` and ``group == 0`` (after iebaltab).
 
     Parameters
@@ -382,6 +416,9 @@ def balance_table(df: pd.DataFrame, group: str, variables: Sequence[str], *, wei
         regressions are weighted).
     cluster
         Optional cluster column for the p-values and the joint test.
+    entity
+        Optional respondent column: adds the respondent counts disclosure control
+        needs (see Returns).
 
     Returns
     -------
@@ -390,6 +427,12 @@ def balance_table(df: pd.DataFrame, group: str, variables: Sequence[str], *, wei
         n_treated, mean_treated, sd_treated, difference, normalized_difference,
         std_error, p_value, n_clusters, cov_type``.  ``attrs["joint_test"]`` holds
         the joint test (as :func:`joint_orthogonality` returns it, as a dict).
+        With ``entity``, also ``n_respondents_control``/``n_respondents_treated``
+        (distinct respondents behind each group's mean) and
+        ``min_cell_control``/``min_cell_treated``: for a 0/1 row (a category level,
+        or a 0/1 variable) the respondents in the smaller of its two cells (value 1
+        or value 0) in that group, since a share reveals both; for other variables
+        the group's respondents.  ``attrs["count_cols"]`` names these four.
 
     Notes
     -----
@@ -412,8 +455,9 @@ def balance_table(df: pd.DataFrame, group: str, variables: Sequence[str], *, wei
     >>> round(float(b.loc[0, "normalized_difference"]), 4)
     1.2649
     """
-    _require(df, [group, *variables, *(c for c in (weights, cluster) if c)], "balance_table")
+    _require(df, [group, *variables, *(c for c in (weights, cluster, entity) if c)], "balance_table")
     g = _binary(df[group], group)
+    ent = None if entity is None else pd.Series(df[entity].to_numpy())
     w_all = np.ones(len(df)) if weights is None else pd.to_numeric(df[weights], errors="coerce").to_numpy(float)
     num, names, joint = _balance_columns(df, variables)
     gr_all = None if cluster is None else df[cluster]
@@ -437,13 +481,30 @@ def balance_table(df: pd.DataFrame, group: str, variables: Sequence[str], *, wei
             n_cl = None if grp is None else int(grp.max() + 1)
             if grp is None or n_cl > 1:
                 res = _ols_fit(x[ok], xx, weights=None if weights is None else w_all[ok], groups=grp)
-                se, p = float(res.bse[1]), float(res.pvalues[1])
-        rows.append({"variable": name, "n_control": len(x0), "mean_control": m0, "sd_control": s0,
-                     "n_treated": len(x1), "mean_treated": m1, "sd_treated": s1, "difference": m1 - m0,
-                     "normalized_difference": nd, "std_error": se, "p_value": p, "n_clusters": n_cl,
-                     "cov_type": _CR1.format(c=cluster) if cluster else _HC1})
+                with warnings.catch_warnings():  # a degenerate variable (no variation) gives NaN, not a warning
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    se, p = float(res.bse[1]), float(res.pvalues[1])
+        row = {"variable": name, "n_control": len(x0), "mean_control": m0, "sd_control": s0,
+               "n_treated": len(x1), "mean_treated": m1, "sd_treated": s1, "difference": m1 - m0,
+               "normalized_difference": nd, "std_error": se, "p_value": p, "n_clusters": n_cl,
+               "cov_type": _CR1.format(c=cluster) if cluster else _HC1}
+        if ent is not None:
+            binary = bool(np.isin(x[ok], (0.0, 1.0)).all())
+            for label, mask in (("control", ok & (g == 0)), ("treated", ok & (g == 1))):
+                n_all = int(ent[mask].nunique())
+                row[f"n_respondents_{label}"] = n_all
+                if binary:
+                    ones = int(ent[mask & (x == 1)].nunique())
+                    zeros = int(ent[mask & (x == 0)].nunique())
+                    row[f"min_cell_{label}"] = min(ones, zeros)
+                else:
+                    row[f"min_cell_{label}"] = n_all
+        rows.append(row)
     out = pd.DataFrame(rows)
     out["n_clusters"] = pd.array(out["n_clusters"], dtype="Int64")
+    if ent is not None:
+        out.attrs["count_cols"] = ["n_respondents_control", "n_respondents_treated", "min_cell_control",
+                                   "min_cell_treated"]
     jdf = num.assign(**{group: g})
     if weights is not None:
         jdf[weights] = w_all
@@ -674,6 +735,16 @@ class IPWResult:
     propensity: pd.Series = field(repr=False)
     influence: np.ndarray = field(repr=False)
     covariates: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+
+
+def _wcross(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """:math:`X' \\mathrm{diag}(w) X` without BLAS threads.
+
+    These small products run many times; multi-threaded BLAS on them is slow when
+    several notebooks share the cores (threads oversubscribed), einsum is not.
+    """
+    return np.einsum("ij,i,ik->jk", x, w, x, optimize=False)
 
 
 def _logit_fit(t: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -691,7 +762,7 @@ def _logit_fit(t: np.ndarray, x: np.ndarray) -> np.ndarray:
     for _ in range(100):
         p = expit(x @ gamma)
         grad = x.T @ (t - p)
-        hess = (x * (p * (1 - p))[:, None]).T @ x
+        hess = _wcross(x, p * (1 - p))
         step = np.linalg.solve(hess + 1e-12 * np.eye(len(gamma)), grad)
         s = 1.0
         while s > 1e-8:
@@ -706,6 +777,37 @@ def _logit_fit(t: np.ndarray, x: np.ndarray) -> np.ndarray:
     return gamma
 
 
+def _drop_separating(x: np.ndarray, names: list[str], t: np.ndarray) -> tuple[np.ndarray, list[str], list[str]]:
+    """Drop 0/1 columns one of whose values occurs in one treatment group only (they separate the groups).
+
+    Such a level (e.g. a country of migration with no mentored returnee) sends its
+    logit coefficient to infinity and its propensity to 0 or 1; dropping the column
+    merges the level into the reference.  Returns the kept design, its names and
+    the names dropped.
+    """
+    drop = []
+    for j in range(1, x.shape[1]):
+        col = x[:, j]
+        if not np.isin(col, (0.0, 1.0)).all():
+            continue
+        for v in (0.0, 1.0):
+            tv = t[col == v]
+            if len(tv) and (tv.min() == tv.max()):
+                drop.append(j)
+                break
+    if not drop:
+        return x, names, []
+    keep = [j for j in range(x.shape[1]) if j not in drop]
+    return x[:, keep], [names[j] for j in keep], [names[j] for j in drop]
+
+
+def _separating_note(dropped: Sequence[str]) -> str:
+    if not dropped:
+        return ""
+    return (f"{', '.join(dropped)} occur(s) in one group only: left out of the propensity model (rows pooled with "
+            "the reference level)")
+
+
 def _te_core(y: np.ndarray, t: np.ndarray, x: np.ndarray, groups: np.ndarray | None, *,
              augmented: bool) -> dict[str, Any]:
     """IPW (Hajek) or AIPW ATE with the stacked M-estimation sandwich."""
@@ -717,27 +819,33 @@ def _te_core(y: np.ndarray, t: np.ndarray, x: np.ndarray, groups: np.ndarray | N
     if np.any((p <= 0) | (p >= 1)):
         raise ValueError("estimated propensity scores of 0 or 1: the covariates separate the groups perfectly")
     score_g = (t - p)[:, None] * x
-    jac_gg = -(x * (p * (1 - p))[:, None]).T @ x / n
+    jac_gg = -_wcross(x, p * (1 - p)) / n
     if augmented:
-        b1 = np.linalg.lstsq(x[t == 1], y[t == 1], rcond=None)[0]
-        b0 = np.linalg.lstsq(x[t == 0], y[t == 0], rcond=None)[0]
-        m1, m0 = x @ b1, x @ b0
+        # outcome regressions within each group, on the columns of full rank there
+        idx = [str(j) for j in range(k)]
+        x1 = x[:, [int(j) for j in _full_rank(x[t == 1], idx)[1]]]
+        x0 = x[:, [int(j) for j in _full_rank(x[t == 0], idx)[1]]]
+        k1, k0 = x1.shape[1], x0.shape[1]
+        b1 = np.linalg.lstsq(x1[t == 1], y[t == 1], rcond=None)[0]
+        b0 = np.linalg.lstsq(x0[t == 0], y[t == 0], rcond=None)[0]
+        m1, m0 = x1 @ b1, x0 @ b0
         r1, r0 = t * (y - m1), (1 - t) * (y - m0)
         a1 = m1 + r1 / p
         a0 = m0 + r0 / (1 - p)
         mu1, mu0 = float(a1.mean()), float(a0.mean())
-        psi = np.column_stack([score_g, r1[:, None] * x, r0[:, None] * x, a1 - mu1, a0 - mu0])
-        dim = 3 * k + 2
+        psi = np.column_stack([score_g, r1[:, None] * x1, r0[:, None] * x0, a1 - mu1, a0 - mu0])
+        e1, e0 = k + k1, k + k1 + k0  # ends of the two outcome blocks
+        dim = e0 + 2
         jac = np.zeros((dim, dim))
         jac[:k, :k] = jac_gg
-        jac[k:2 * k, k:2 * k] = -(x * t[:, None]).T @ x / n
-        jac[2 * k:3 * k, 2 * k:3 * k] = -(x * (1 - t)[:, None]).T @ x / n
-        jac[3 * k, :k] = (r1 * (-(1 - p) / p)) @ x / n
-        jac[3 * k, k:2 * k] = (1 - t / p) @ x / n
-        jac[3 * k, 3 * k] = -1.0
-        jac[3 * k + 1, :k] = (r0 * (p / (1 - p))) @ x / n
-        jac[3 * k + 1, 2 * k:3 * k] = (1 - (1 - t) / (1 - p)) @ x / n
-        jac[3 * k + 1, 3 * k + 1] = -1.0
+        jac[k:e1, k:e1] = -_wcross(x1, t) / n
+        jac[e1:e0, e1:e0] = -_wcross(x0, 1 - t) / n
+        jac[e0, :k] = (r1 * (-(1 - p) / p)) @ x / n
+        jac[e0, k:e1] = (1 - t / p) @ x1 / n
+        jac[e0, e0] = -1.0
+        jac[e0 + 1, :k] = (r0 * (p / (1 - p))) @ x / n
+        jac[e0 + 1, e1:e0] = (1 - (1 - t) / (1 - p)) @ x0 / n
+        jac[e0 + 1, e0 + 1] = -1.0
     else:
         w1, w0 = t / p, (1 - t) / (1 - p)
         mu1 = float(np.sum(w1 * y) / np.sum(w1))
@@ -787,6 +895,7 @@ def _fit_te(df: pd.DataFrame, outcome: str, treatment: str, covariates: Sequence
     if t.sum() < 2 or (1 - t).sum() < 2:
         raise ValueError(f"{name}: need at least 2 treated and 2 control rows with complete data; "
                          f"found {int(t.sum())} and {int((1 - t).sum())}")
+    x, names, dropped = _drop_separating(x, names, t)
     n_trim = 0
     if trim is not None:
         if not 0 < trim < 0.5:
@@ -798,18 +907,20 @@ def _fit_te(df: pd.DataFrame, outcome: str, treatment: str, covariates: Sequence
         n_trim = int((~keep).sum())
         y, t, index = y[keep], t[keep], index[keep]
         x, names = _full_rank(x[keep], names)
+        x, names, more = _drop_separating(x, names, t)
+        dropped += more
         groups = None if groups is None else pd.factorize(groups[keep])[0]
     core = _te_core(y, t, x, groups, augmented=augmented)
     n_cl = core["n_clusters"]
     cov = _M_COV.format(c=cluster) if cluster else _M_COV_HC0
     frame = tidy(core["estimate"], core["se"], outcome=outcome, estimator=name, n_obs=len(y), n_clusters=n_cl,
                  cov_type=cov, df=None if n_cl is None else n_cl - 1, level=level,
-                 extra={"estimand": "ATE", "n_trimmed": n_trim, "trim": trim})
+                 extra={"estimand": "ATE", "n_trimmed": n_trim, "trim": trim, "note": _separating_note(dropped)})
     frame["term"] = treatment
     res = IPWResult(estimator=name, estimate=core["estimate"], std_error=core["se"], mu1=core["mu1"],
                     mu0=core["mu0"], n_obs=len(y), n_clusters=n_cl, n_trimmed=n_trim,
                     propensity=pd.Series(core["p"], index=index, name="propensity"), influence=core["phi"],
-                    covariates=names[1:])
+                    covariates=names[1:], dropped=dropped)
     return frame, res
 
 
@@ -837,7 +948,7 @@ def fit_ipw(df: pd.DataFrame, outcome: str, treatment: str, covariates: Sequence
     Returns
     -------
     frame : pandas.DataFrame
-        One row (:data:`TIDY_COLUMNS`, ``term``, ``estimand``, ``n_trimmed``, ``trim``).
+        One row (:data:`TIDY_COLUMNS`, ``term``, ``estimand``, ``n_trimmed``, ``trim``, ``note``).
     result : IPWResult
 
     Notes
@@ -853,6 +964,11 @@ def fit_ipw(df: pd.DataFrame, outcome: str, treatment: str, covariates: Sequence
     ``cluster`` it is HC0 with normal inference, matching statsmodels' GMM.
     Identification needs selection on the covariates only (no unobservable
     that drives both treatment and outcome) and overlap (:func:`overlap_table`).
+    A 0/1 covariate column one of whose values occurs in one group only (e.g. a
+    rare category with no treated row) would separate the groups perfectly: it is
+    left out (its rows pooled with the reference level) and the row's ``note``
+    says so (``result.dropped`` lists it).  AIPW's outcome regressions use, within
+    each group, the columns of full rank there.
 
     Examples
     --------
@@ -899,8 +1015,12 @@ def fit_aipw(df: pd.DataFrame, outcome: str, treatment: str, covariates: Sequenc
     return _fit_te(df, outcome, treatment, covariates, cluster=cluster, trim=trim, level=level, augmented=True)
 
 
-def propensity_score(df: pd.DataFrame, treatment: str, covariates: Sequence[str]) -> pd.Series:
+def propensity_score(df: pd.DataFrame, treatment: str, covariates: Sequence[str], *,
+                     fe: Sequence[str] = ()) -> pd.Series:
     """Logit propensity score of ``treatment`` on ``covariates`` (NaN where a covariate is missing).
+
+    ``fe`` columns (e.g. ``("country", "wave")``) enter as categories (one dummy
+    per level but the first), as in the models of :func:`mentoring_effects`.
 
     Examples
     --------
@@ -912,19 +1032,34 @@ def propensity_score(df: pd.DataFrame, treatment: str, covariates: Sequence[str]
 
     covariates = list(covariates)
     df = _with_months(df, covariates)
-    _require(df, [treatment, *covariates], "propensity_score")
+    _require(df, [treatment, *covariates, *fe], "propensity_score")
+    if fe:
+        df = df.assign(**{c: df[c].astype(str).where(df[c].notna(), np.nan) for c in fe})
+        covariates = [*covariates, *(c for c in fe if c not in covariates)]
     t = _binary(df[treatment], treatment)
     xd = _design(df, covariates)
     ok = ~np.isnan(t) & ~xd.isna().any(axis=1).to_numpy()
-    x, _ = _full_rank(np.column_stack([np.ones(ok.sum()), xd.to_numpy(dtype=float)[ok]]), ["const", *xd.columns])
+    x, names = _full_rank(np.column_stack([np.ones(ok.sum()), xd.to_numpy(dtype=float)[ok]]),
+                          ["const", *xd.columns])
+    x, _, dropped = _drop_separating(x, names, t[ok])
     out = pd.Series(np.nan, index=df.index, name="propensity")
     out[ok] = expit(x @ _logit_fit(t[ok], x))
+    out.attrs["dropped"] = dropped
     return out
 
 
 def overlap_table(df: pd.DataFrame, treatment: str, covariates: Sequence[str], *,
-                  bounds: tuple[float, float] = (0.05, 0.95)) -> pd.DataFrame:
+                  bounds: tuple[float, float] = (0.05, 0.95), fe: Sequence[str] = (),
+                  entity: str | None = None) -> pd.DataFrame:
     """Propensity-score overlap diagnostics by treatment group.
+
+    Parameters
+    ----------
+    fe
+        Columns entering the propensity model as categories (see :func:`propensity_score`).
+    entity
+        Optional respondent column: adds ``n_respondents`` (distinct respondents
+        of the group) for disclosure control.
 
     Returns
     -------
@@ -933,6 +1068,9 @@ def overlap_table(df: pd.DataFrame, treatment: str, covariates: Sequence[str], *
         ``p05``, ``p25``, ``median``, ``p75``, ``p95``, ``max`` of the propensity
         score, ``share_below`` / ``share_above`` / ``share_outside`` of ``bounds``,
         ``ess`` (Kish effective sample size of the ATE weights) and ``ess_share``.
+        ``min`` and ``max`` are single rows' values: leave them out of published tables.
+        ``note`` names covariate levels left out of the propensity model because
+        they occur in one group only (see :func:`fit_ipw`).
 
     Notes
     -----
@@ -948,7 +1086,10 @@ def overlap_table(df: pd.DataFrame, treatment: str, covariates: Sequence[str], *
     >>> overlap_table(d, "t", ["x"]).loc["all", ["n", "share_outside"]].tolist()
     [6.0, 0.0]
     """
-    p = propensity_score(df, treatment, covariates)
+    if entity is not None:
+        _require(df, [entity], "overlap_table")
+    p = propensity_score(df, treatment, covariates, fe=fe)
+    note = _separating_note(p.attrs.get("dropped", []))
     t = _binary(df[treatment], treatment)
     ok = p.notna().to_numpy()
     lo, hi = bounds
@@ -971,7 +1112,10 @@ def overlap_table(df: pd.DataFrame, treatment: str, covariates: Sequence[str], *
                       "share_above": float(np.mean(x > hi)) if len(x) else np.nan,
                       "share_outside": float(np.mean((x < lo) | (x > hi))) if len(x) else np.nan,
                       "ess": ess, "ess_share": ess / len(x) if len(x) else np.nan}
+        if entity is not None:
+            rows[name]["n_respondents"] = int(pd.Series(df[entity].to_numpy()[mask]).nunique())
     out = pd.DataFrame.from_dict(rows, orient="index")
+    out["note"] = note
     out.index.name = "group"
     return out
 
@@ -1349,8 +1493,11 @@ def _rhs(df: pd.DataFrame, covariates: Sequence[str], fe: str | Sequence[str] | 
 def fit_on_economic(df: pd.DataFrame, outcomes: Sequence[str] = ("score_social", "score_psychosocial"), *,
                     economic: str = "score_economic", fe: str | Sequence[str] | None = "country",
                     controls: Sequence[str] = (), cluster: str | None = "respondent_id",
-                    level: float = 0.95) -> pd.DataFrame:
+                    estimator: str = "ols_on_economic", level: float = 0.95) -> pd.DataFrame:
     """Regress each outcome on the economic score with country fixed effects.
+
+    ``estimator`` labels the rows (e.g. ``"ols_on_economic_controls"`` for a
+    specification with ``controls``), so several specifications can be stacked.
 
     Returns
     -------
@@ -1379,7 +1526,7 @@ def fit_on_economic(df: pd.DataFrame, outcomes: Sequence[str] = ("score_social",
         cols = [y, economic, *controls, *([fe] if isinstance(fe, str) else list(fe or []))]
         _require(df, cols, "fit_on_economic")
         formula = f"{_term(y, False)} ~ " + " + ".join([_term(economic, False), *_rhs(df, controls, fe)])
-        t, _ = fit_ols(df, formula, cluster=cluster, estimator="ols_on_economic", level=level)
+        t, _ = fit_ols(df, formula, cluster=cluster, estimator=estimator, level=level)
         t = t[t["term"] == _term(economic, False)].assign(outcome=y, term=economic)
         rows.append(t)
     return _concat(rows)
@@ -1521,7 +1668,8 @@ def did_by_group(panel: pd.DataFrame, outcome: str, by: str, **kwargs: Any) -> p
     :math:`D_{it} \\times 1[g_i = l]` for each non-reference level (the first in
     sort order) and common time effects; the interaction coefficient is the
     difference in effects and its p-value the test of no heterogeneity.  Rows with
-    a missing ``by`` are dropped.
+    a missing ``by`` are dropped; levels without a treated row have no effect and
+    no difference (the reference is the first level, in sort order, with one).
 
     Examples
     --------
@@ -1550,18 +1698,21 @@ def did_by_group(panel: pd.DataFrame, outcome: str, by: str, **kwargs: Any) -> p
         except ValueError:
             continue
         rows.append(f.assign(by=by, group=str(lev)))
-    if len(levels) > 1:
+    if len(levels) > 1 and len(rows) > 1:
         level_kw = {k: v for k, v in kwargs.items() if k in ("treated", "treatment", "treatment_start", "date")}
         time = kwargs.get("time", "wave")
         d = _treated_column(sub, level_kw.get("treated"), level_kw.get("treatment", "mentored"),
                             level_kw.get("treatment_start", "mentoring_start"), level_kw.get("date", "survey_date"))
         regs = pd.DataFrame({"__treated": d}, index=sub.index)
         g = sub[by].astype(object)
-        for lev in levels[1:]:
+        # levels without treated rows have no effect to compare: the reference is the first level with some
+        with_treated = [lev for lev in levels if (d[g == lev].fillna(0) != 0).any()]
+        for lev in with_treated[1:]:
             regs[f"__x{lev}"] = d * (g == lev).astype(float)
         data = _panel_frame(sub, outcome, entity, time, regs, kwargs.get("controls", ()))
         res, n_cl, label = _did_fit(data, outcome, [c for c in data.columns if c != outcome], entity=entity,
                                     cluster=None)
+        levels = with_treated
         for lev in levels[1:]:
             name = f"__x{lev}"
             if name in res.params.index:
@@ -1583,7 +1734,9 @@ def placebo_timing(panel: pd.DataFrame, outcome: str, *, shift: int = 1, entity:
     -------
     pandas.DataFrame
         One row, estimator ``placebo_timing`` (:data:`TIDY_COLUMNS`, ``term``,
-        ``shift``, ``n_identifying_entities``, ``note``).  When no treated unit has
+        ``shift``, ``n_identifying_entities``, ``n_respondents_treated`` (ever
+        treated) and ``n_respondents_control`` (never treated) with a
+        pre-treatment row, ``note``).  When no treated unit has
         an untreated period both before and after the fake start, the effect is
         not identified: the estimate is missing and ``note`` says why.
 
@@ -1618,7 +1771,11 @@ def placebo_timing(panel: pd.DataFrame, outcome: str, *, shift: int = 1, entity:
     pre["__placebo"] = fake
     has = pre[[entity]].assign(f=fake).groupby(entity)["f"].agg(["min", "max"])
     n_id = int(((has["min"] == 0) & (has["max"] == 1)).sum())
-    extra = {"shift": shift, "n_identifying_entities": n_id}
+    seen = pre[outcome].notna().to_numpy()
+    ever = et.loc[keep].notna().to_numpy()
+    extra = {"shift": shift, "n_identifying_entities": n_id,
+             "n_respondents_treated": int(pre.loc[seen & ever, entity].nunique()),
+             "n_respondents_control": int(pre.loc[seen & ~ever, entity].nunique())}
     if n_id == 0:
         out = tidy(np.nan, np.nan, outcome=outcome, estimator="placebo_timing", n_obs=int(keep.sum()),
                    cov_type=_DID_COV.format(c=entity), level=level,
@@ -1646,11 +1803,16 @@ def effects_by_scheme(scored: Mapping[str, pd.DataFrame], outcomes: Sequence[str
     Returns
     -------
     pandas.DataFrame
-        :func:`mentoring_effects` rows with a ``scheme`` column.
+        :func:`mentoring_effects` rows with a ``scheme`` column (after ``term``).
     """
     rows = [mentoring_effects(frame, outcomes, estimators=estimators, **kwargs).assign(scheme=name)
             for name, frame in scored.items()]
-    return _concat(rows)
+    out = _concat(rows)
+    if len(out):
+        lead = [*TIDY_COLUMNS, "term", "scheme"]
+        out = out[[*lead, *(c for c in out.columns if c not in lead)]]
+    out.attrs["count_cols"] = list(EFFECT_COUNTS)
+    return out
 
 
 # ==================================================================== weights (PCA)
@@ -1928,8 +2090,13 @@ def mentoring_effects(panel: pd.DataFrame, outcomes: Sequence[str] = OUTCOMES, *
     Returns
     -------
     pandas.DataFrame
-        :data:`TIDY_COLUMNS`, ``term``, ``sample``: one row per outcome and estimator
-        (outcomes in the order given, estimators in :data:`ESTIMATORS` order).
+        :data:`TIDY_COLUMNS`, ``term``, ``sample``, ``n_respondents_treated``,
+        ``n_respondents_control``, ``note`` (e.g. a covariate level left out of the
+        propensity model): one row per outcome and estimator (outcomes in
+        the order given, estimators in :data:`ESTIMATORS` order).  The two counts
+        are the distinct respondents behind each side of the comparison (for
+        ``did_panel``: respondents with a treated survey, and the others), so
+        disclosure control can suppress an estimate resting on too few of either.
 
     Notes
     -----
@@ -1971,7 +2138,7 @@ def mentoring_effects(panel: pd.DataFrame, outcomes: Sequence[str] = OUTCOMES, *
     d_all = treatment_indicator(panel, treatment=treatment, start=treatment_start, date=date)
     countries = panel.loc[d_all == 1, country].unique()
     if len(countries) == 0:
-        return _empty_tidy(["sample"])
+        return _empty_tidy(["sample", "n_respondents_treated", "n_respondents_control", "note"])
     in_c = panel[panel[country].isin(countries)]
     cs = cross_section(in_c, time=time, post=post, country=country, treatment=treatment,
                        treatment_start=treatment_start, date=date)
@@ -1986,6 +2153,8 @@ def mentoring_effects(panel: pd.DataFrame, outcomes: Sequence[str] = OUTCOMES, *
         for est in ESTIMATORS:
             if est not in estimators:
                 continue
+            rows_used = sub
+            note = ""
             if est == "raw_difference":
                 f, _ = fit_ols(sub, f"{_term(y, False)} ~ treated", cluster=entity, estimator=est, level=level)
                 f = f[f["term"] == "treated"]
@@ -1998,21 +2167,33 @@ def mentoring_effects(panel: pd.DataFrame, outcomes: Sequence[str] = OUTCOMES, *
                 fn = fit_ipw if est == "ipw" else fit_aipw
                 cov = [*covariates, *(c for c in fe_cols)]
                 sub2 = sub.assign(**{c: sub[c].astype(str) for c in fe_cols})
-                f, _ = fn(sub2, y, "treated", cov, cluster=entity, trim=trim, level=level)
+                f, res = fn(sub2, y, "treated", cov, cluster=entity, trim=trim, level=level)
+                note = str(f["note"].iloc[0])
                 f = f[[*TIDY_COLUMNS, "term"]]
+                rows_used = sub.loc[res.propensity.index]
             else:
                 f, _ = fit_did(in_c, y, entity=entity, time=time, treatment=treatment,
                                treatment_start=treatment_start, date=date, level=level)
                 f = f[[*TIDY_COLUMNS, "term"]]
+                seen = in_c[y].notna() & d_all.loc[in_c.index].notna()
+                rows_used = in_c.loc[seen].assign(treated=d_all.loc[in_c.index][seen])
+                rows_used = rows_used.assign(treated=rows_used.groupby(entity)["treated"].transform("max"))
+            n_tr = int(rows_used.loc[rows_used["treated"] == 1, entity].nunique())
+            n_co = int(rows_used.loc[rows_used["treated"] == 0, entity].nunique())
             f = f[[*TIDY_COLUMNS, "term"]].assign(outcome=y, term="treated",
-                                                  sample=did_desc if est == "did_panel" else cs_desc)
+                                                  sample=did_desc if est == "did_panel" else cs_desc,
+                                                  n_respondents_treated=n_tr, n_respondents_control=n_co,
+                                                  note=note)
             frames.append(f)
-    return _concat(frames).reset_index(drop=True)
+    out = _concat(frames).reset_index(drop=True)
+    out.attrs["count_cols"] = list(EFFECT_COUNTS)
+    return out
 
 
 def plot_coefficients(frame: pd.DataFrame, *, reference: Mapping[str, float] | None = None,
-                      title: str = "") -> Figure:
-    """Coefficient plot: one panel per outcome, one line per estimator, with 95% CIs.
+                      title: str = "", label: str | Sequence[str] = "estimator", min_n: int | None = None,
+                      count_cols: Sequence[str] | None = None) -> Figure:
+    """Coefficient plot: one panel per outcome, one line per estimator (or ``label``), with 95% CIs.
 
     Parameters
     ----------
@@ -2021,6 +2202,14 @@ def plot_coefficients(frame: pd.DataFrame, *, reference: Mapping[str, float] | N
     reference
         Optional ``{outcome: value}`` drawn as a dotted vertical line (e.g. the
         planted effect of synthetic data).
+    label
+        Column naming the rows of each panel (``"estimator"``, or ``"term"`` for
+        the coefficients of one model), or several columns joined with " · ";
+        patsy names are shortened (``C(sex)[T.M]`` reads ``sex=M``).
+    min_n, count_cols
+        Leave out rows whose count columns (default ``frame.attrs["count_cols"]``,
+        else ``n_clusters``) are below ``min_n`` (the disclosure threshold), and say
+        so in the title.
 
     Examples
     --------
@@ -2029,25 +2218,993 @@ def plot_coefficients(frame: pd.DataFrame, *, reference: Mapping[str, float] | N
     >>> len(fig.axes)
     1
     """
+    dropped = 0
+    if min_n is not None and len(frame):
+        cols = list(count_cols or frame.attrs.get("count_cols") or ["n_clusters"])
+        n = frame[cols].apply(pd.to_numeric, errors="coerce").fillna(0)
+        small = (n < min_n).any(axis=1)
+        dropped = int(small.sum())
+        frame = frame[~small]
     outcomes = list(dict.fromkeys(frame["outcome"]))
-    fig = _figure(figsize=(2.6 * max(len(outcomes), 1) + 1.2, 0.45 * frame["estimator"].nunique() + 1.6))
+    labels = [label] if isinstance(label, str) else list(label)
+    names = frame[labels].astype(str).apply(lambda r: " · ".join(short_term(v) for v in r), axis=1) \
+        if len(frame) else pd.Series([], dtype=object)
+    n_rows = max(names.nunique(), 1)
+    width = 2.6 * max(len(outcomes), 1) + 1.2 + (1.0 if labels != ["estimator"] else 0.0)
+    fig = _figure(figsize=(max(width, 7.0), (0.45 if n_rows <= 8 else 0.3) * n_rows + 1.6))
     axes = fig.subplots(1, max(len(outcomes), 1), sharey=True, squeeze=False).ravel()
-    ests = list(dict.fromkeys(frame["estimator"]))
+    ests = list(dict.fromkeys(names))
     pos = {e: len(ests) - 1 - i for i, e in enumerate(ests)}
     for ax, out in zip(axes, outcomes, strict=False):
-        sub = frame[frame["outcome"] == out]
-        y = sub["estimator"].map(pos).to_numpy(float)
+        sel = (frame["outcome"] == out).to_numpy()
+        sub = frame[sel]
+        y = names[sel].map(pos).to_numpy(float)
         est = sub["estimate"].to_numpy(float)
         err = np.vstack([np.nan_to_num(est - sub["ci_lower"].to_numpy(float)),
                          np.nan_to_num(sub["ci_upper"].to_numpy(float) - est)])
         ax.errorbar(est, y, xerr=err, fmt="o", capsize=3, color="#1f4e79")
         ax.axvline(0, color="0.5", lw=0.8, ls="--")
-        if reference and out in reference:
+        if reference and out in reference and reference[out] is not None:
             ax.axvline(reference[out], color="#c0392b", lw=1, ls=":", label="reference")
         ax.set_title(str(out).removeprefix("score_"), fontsize="medium")
         ax.set_yticks(list(pos.values()), list(pos.keys()))
         ax.set_xlabel("effect (score units)")
-    if title:
-        fig.suptitle(title)
+    note = f"{dropped} row{'s' if dropped != 1 else ''} under {min_n} respondents left out" if dropped else ""
+    if title or note:
+        fig.suptitle(title + ("\n" if title and note else "") + note, fontsize="medium")
     return fig
 
+
+def short_term(term: str) -> str:
+    """Shorten a patsy term name for display: ``C(sex)[T.M]`` -> ``sex=M``, ``Q('a b')`` -> ``a b``.
+
+    Examples
+    --------
+    >>> short_term("C(return_from)[T.EU]"), short_term("Q('x y')"), short_term("age")
+    ('return_from=EU', 'x y', 'age')
+    """
+    import re
+
+    t = re.sub(r"^C\((?:Q\(['\"])?([^)'\"]+)(?:['\"]\))?\)\[T\.(.*)\]$", r"\1=\2", term)
+    return re.sub(r"^Q\(['\"](.*)['\"]\)$", r"\1", t)
+
+
+# ============================================================ samples and counts for publishing
+
+
+def first_surveys(panel: pd.DataFrame, *, entity: str = "respondent_id", time: str = "wave") -> pd.DataFrame:
+    """Each entity's earliest survey (lowest ``time``): one row per respondent, so rows are independent.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"id": [1, 1, 2], "wave": [2, 1, 1], "y": [0.5, 0.4, 0.9]})
+    >>> first_surveys(d, entity="id")["y"].tolist()
+    [0.4, 0.9]
+    """
+    _require(panel, [entity, time], "first_surveys")
+    order = panel.sort_values([entity, time], kind="stable")
+    return order.drop_duplicates(entity, keep="first").sort_index()
+
+
+def baseline(panel: pd.DataFrame, *, entity: str = "respondent_id", time: str = "wave", country: str = "country",
+             treatment: str = "mentored", treatment_start: str = "mentoring_start",
+             date: str = "survey_date") -> pd.DataFrame:
+    """Baseline of the mentoring comparison: first untreated survey of each respondent where mentoring ran.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows of ``panel`` in the countries with a treated survey, not yet treated
+        (:func:`treatment_indicator` is 0), one per respondent (the earliest);
+        ``treatment`` says who is mentored later.  A mentored respondent first
+        surveyed after the start of mentoring has no baseline and is left out.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"id": [1, 1, 2, 2, 3], "wave": [1, 2, 1, 2, 1], "country": ["A"] * 4 + ["B"],
+    ...                   "m": [1, 1, 0, 0, 0], "s": pd.to_datetime(["2020-02-01"] * 2 + [None] * 3),
+    ...                   "d": pd.to_datetime(["2020-01-01", "2020-06-01"] * 2 + ["2020-01-01"])})
+    >>> baseline(d, entity="id", treatment="m", treatment_start="s", date="d")[["id", "wave"]].values.tolist()
+    [[1, 1], [2, 1]]
+    """
+    d = treatment_indicator(panel, treatment=treatment, start=treatment_start, date=date)
+    countries = panel.loc[d == 1, country].unique()
+    sub = panel[panel[country].isin(countries) & (d == 0).to_numpy()]
+    return first_surveys(sub, entity=entity, time=time)
+
+
+def tidy_balance(balance: pd.DataFrame, *, term: str = "treated", level: float = 0.95) -> pd.DataFrame:
+    """Turn a :func:`balance_table` into tidy rows: one difference (treated - control) per variable.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`TIDY_COLUMNS` (``outcome`` = the variable, ``estimator`` =
+        ``"difference_in_means"``, ``n_obs`` = both groups' rows), ``term``, then
+        ``mean_control, mean_treated, sd_control, sd_treated,
+        normalized_difference, n_control, n_treated`` and the respondent counts
+        of the balance table if it has them.  ``attrs`` keep the joint test and
+        the count columns.
+
+    Notes
+    -----
+    The CI uses the balance regression's reference distribution: t(G - 1) when
+    clustered, else t(N - 2) (HC1), so the p-value is the balance table's.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"t": [0, 0, 0, 1, 1, 1], "x": [1.0, 2, 3, 2, 4, 6]})
+    >>> t = tidy_balance(balance_table(d, "t", ["x"]))
+    >>> t[["outcome", "estimator", "estimate"]].values.tolist()
+    [['x', 'difference_in_means', 2.0]]
+    """
+    extra_cols = ["mean_control", "mean_treated", "sd_control", "sd_treated", "normalized_difference",
+                  "n_control", "n_treated", *[c for c in balance.columns if c.startswith(("n_respondents_", "min_cell_"))]]
+    rows = []
+    for r in balance.to_dict("records"):
+        n = int(r["n_control"]) + int(r["n_treated"])
+        g = r["n_clusters"]
+        clustered = g is not None and g is not pd.NA and not (isinstance(g, float) and math.isnan(g))
+        rows.append(tidy(r["difference"], r["std_error"], outcome=str(r["variable"]), estimator="difference_in_means",
+                         n_obs=n, n_clusters=int(g) if clustered else None, cov_type=r["cov_type"],
+                         df=(int(g) - 1) if clustered else n - 2, level=level,
+                         extra={c: r[c] for c in extra_cols}).assign(term=term))
+    out = _concat(rows) if rows else _empty_tidy(extra_cols)
+    out.attrs = {"joint_test": balance.attrs.get("joint_test"),
+                 "count_cols": balance.attrs.get("count_cols", ["n_control", "n_treated"])}
+    return out
+
+
+def balance_joint_test(balance: pd.DataFrame) -> pd.DataFrame:
+    """The joint orthogonality test of a :func:`balance_table`, as a one-row table.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"t": [0, 1] * 10, "x": np.arange(20.0)})
+    >>> list(balance_joint_test(balance_table(d, "t", ["x"])).columns[:3])
+    ['test', 'statistic', 'df_num']
+    """
+    jt = balance.attrs.get("joint_test") or {}
+    out = pd.DataFrame([jt]) if jt else pd.DataFrame(columns=["test", "statistic", "df_num", "df_denom", "p_value",
+                                                              "n_obs", "n_clusters", "cov_type"])
+    out["n_clusters"] = pd.array(out["n_clusters"], dtype="Int64")
+    return out
+
+
+def combine(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Stack tidy frames: :data:`TIDY_COLUMNS` first, other columns after; add ``n_respondents``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of every frame; ``n_respondents`` is ``n_clusters`` where the
+        row is clustered (by respondent, as every estimator here is), else
+        ``n_obs``, which is a respondent count only when the rows are one per
+        respondent (e.g. :func:`first_surveys`).  ``attrs["count_cols"]`` is
+        ``["n_respondents"]``.
+
+    Examples
+    --------
+    >>> a = tidy(0.1, 0.01, outcome="y", estimator="e", n_obs=50, n_clusters=20, cov_type="c")
+    >>> b = tidy(0.2, 0.02, outcome="y", estimator="r", n_obs=30, cov_type="iid")
+    >>> combine([a, b])["n_respondents"].tolist()
+    [20, 30]
+    """
+    out = _concat(list(frames)).reset_index(drop=True)
+    out = out[[*TIDY_COLUMNS, *(c for c in out.columns if c not in TIDY_COLUMNS)]]
+    if "n_respondents" not in out.columns:
+        ncl = pd.array(out["n_clusters"], dtype="Int64")
+        out["n_respondents"] = pd.array(np.where(pd.isna(ncl), pd.array(out["n_obs"], dtype="Int64"), ncl),
+                                        dtype="Int64")
+    out.attrs["count_cols"] = ["n_respondents"]
+    return out
+
+
+def _term_mask(df: pd.DataFrame, term: str) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """Rows having (mask) a 0/1 term's level, and the reference level's rows; None for a continuous term."""
+    import re
+
+    m = re.match(r"^C\((?:Q\(['\"])?([^)'\"]+)(?:['\"]\))?\)\[T\.(.*)\]$", term)
+    if m:
+        var, lev = m.group(1), m.group(2)
+        if var not in df.columns:
+            return None
+        s = df[var]
+        levels = sorted(pd.unique(s.dropna().astype(object)), key=str)
+        vals = s.astype(str).to_numpy(dtype=object)
+        miss = s.isna().to_numpy()
+        ref = str(levels[0]) if levels else None
+        return (vals == lev) & ~miss, (vals == ref) & ~miss
+    if term in df.columns and _is_numeric(df[term]):
+        x = pd.to_numeric(df[term], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        if np.isin(x[~np.isnan(x)], (0.0, 1.0)).all():
+            return x == 1, x == 0
+    return None
+
+
+def determinants_table(df: pd.DataFrame, outcomes: Sequence[str] = OUTCOMES, *,
+                       covariates: Sequence[str] = COVARIATES, fe: str | Sequence[str] | None = "country",
+                       entity: str = "respondent_id", level: float = 0.95) -> pd.DataFrame:
+    """:func:`determinants` of every outcome, stacked, with respondent counts for disclosure control.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`TIDY_COLUMNS`, ``term``, ``n_respondents`` (clusters = respondents)
+        and ``n_respondents_level``: for a category level or a 0/1 variable the
+        respondents in the smallest of its cells (with the level, without it, and
+        the reference level), since a coefficient on a handful of respondents
+        describes them; for a continuous term ``n_respondents``.
+        ``attrs["count_cols"]`` names both counts.
+
+    Notes
+    -----
+    Clustered by ``entity`` (CR1, t(G - 1)), country fixed effects: see
+    :func:`determinants` for why not clustered by country.  Cell counts are taken
+    over the rows with the outcome and every covariate observed.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"y": rng.random(120), "a": rng.integers(0, 2, 120), "country": np.repeat(["A", "B"], 60),
+    ...                   "respondent_id": np.arange(120)})
+    >>> t = determinants_table(d, ["y"], covariates=["a"])
+    >>> t[["term", "n_respondents"]].values.tolist()
+    [['a', 120]]
+    """
+    covariates = list(covariates)
+    df = _with_months(df, covariates)
+    frames = []
+    for y in outcomes:
+        t, _ = determinants(df, y, covariates=covariates, fe=fe, cluster=entity, level=level)
+        used = df.dropna(subset=[y, *covariates])
+        ent = used[entity].to_numpy()
+        cells = []
+        for term in t["term"]:
+            masks = _term_mask(used, term)
+            if masks is None:
+                cells.append(None)
+                continue
+            has, ref = masks
+            cells.append(min(len(pd.unique(ent[has])), len(pd.unique(ent[~has])), len(pd.unique(ent[ref]))))
+        t = t.assign(n_respondents=t["n_clusters"])
+        t["n_respondents_level"] = pd.array([c if c is not None else n for c, n in zip(cells, t["n_clusters"],
+                                                                                         strict=True)], dtype="Int64")
+        frames.append(t)
+    out = _concat(frames).reset_index(drop=True)
+    out["n_respondents"] = pd.array(out["n_respondents"], dtype="Int64")
+    out.attrs["count_cols"] = ["n_respondents", "n_respondents_level"]
+    return out
+
+
+def heterogeneity(panel: pd.DataFrame, outcome: str = "score_composite",
+                  by: Sequence[str] = ("sex", "return_from", "assist_economic", "assist_social",
+                                       "assist_psychosocial"), **kwargs: Any) -> pd.DataFrame:
+    """Mentoring effect by subgroup (:func:`did_by_group` for each column of ``by``), with respondent counts.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`did_by_group` rows of every ``by`` (``by``, ``group``), plus
+        ``label`` (``"sex=F"``, ``"sex: M - F"``) and ``n_respondents_treated`` /
+        ``n_respondents_control``: for a subgroup, its respondents with and
+        without a treated survey; for a difference between two subgroups, the
+        smaller count of the two.  A ``by`` column that is missing, or not
+        constant within respondent, is skipped: ``attrs["skipped"]`` says why
+        (``{column: reason}``).  ``attrs["count_cols"]`` names the two counts.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> n = 400
+    >>> ids = np.repeat(np.arange(n), 2); wave = np.tile([1, 2], n)
+    >>> sex = np.repeat(np.where(rng.random(n) < 0.5, "F", "M"), 2)
+    >>> treat = np.repeat(rng.random(n) < 0.5, 2) & (wave == 2)
+    >>> y = np.repeat(rng.normal(size=n), 2) + 0.5 * treat + rng.normal(0, .1, 2 * n)
+    >>> d = pd.DataFrame({"id": ids, "wave": wave, "D": treat.astype(int), "sex": sex, "y": y})
+    >>> heterogeneity(d, "y", ["sex"], entity="id", treated="D")["label"].tolist()
+    ['sex=F', 'sex=M', 'sex: M - F']
+    """
+    frames = []
+    skipped: dict[str, str] = {}
+    for b in by:
+        if b not in panel.columns:
+            skipped[b] = "no such column"
+            continue
+        try:
+            r = did_by_group(panel, outcome, b, **kwargs)
+        except ValueError as exc:
+            skipped[b] = str(exc)
+            continue
+        if not len(r):
+            continue
+        per = r[r["estimator"] == "did_panel"].set_index("group")
+        tr = per["n_treated_entities"].astype(float)
+        co = per["n_clusters"].astype(float) - tr
+        n_tr, n_co, labels = [], [], []
+        for est, grp in zip(r["estimator"], r["group"], strict=True):
+            if est == "did_panel":
+                n_tr.append(tr.get(grp, 0.0))
+                n_co.append(co.get(grp, 0.0))
+                labels.append(f"{b}={grp}")
+            else:
+                lev, ref = grp.split(" - ", 1)
+                n_tr.append(min(tr.get(lev, 0.0), tr.get(ref, 0.0)))
+                n_co.append(min(co.get(lev, 0.0), co.get(ref, 0.0)))
+                labels.append(f"{b}: {grp}")
+        r = r.assign(label=labels, n_respondents_treated=pd.array(np.array(n_tr), dtype="Int64"),
+                     n_respondents_control=pd.array(np.array(n_co), dtype="Int64"))
+        frames.append(r)
+    out = _concat(frames).reset_index(drop=True)
+    lead = [*TIDY_COLUMNS, "term", "label", "by", "group", "n_respondents_treated", "n_respondents_control"]
+    if len(out):
+        out = out[[*lead, *(c for c in out.columns if c not in lead)]]
+    out.attrs["count_cols"] = ["n_respondents_treated", "n_respondents_control"]
+    out.attrs["skipped"] = skipped
+    return out
+
+
+def event_studies(panel: pd.DataFrame, outcomes: Sequence[str] = OUTCOMES, **kwargs: Any) -> pd.DataFrame:
+    """:func:`event_study` of every outcome, stacked (``kwargs`` passed on).
+
+    ``attrs["count_cols"]`` is ``n_clusters`` and ``n_treated_obs`` (treated
+    respondents observed at that event time).
+    """
+    out = _concat([event_study(panel, y, **kwargs) for y in outcomes]).reset_index(drop=True)
+    out.attrs["count_cols"] = ["n_clusters", "n_treated_obs"]
+    return out
+
+
+def robustness(panel: pd.DataFrame, outcomes: Sequence[str] = OUTCOMES, *, trim: float = 0.1,
+               rescored: Mapping[str, pd.DataFrame] | None = None, **kwargs: Any) -> pd.DataFrame:
+    """Robustness checks of the mentoring effect, as tidy rows with a ``check`` column.
+
+    Parameters
+    ----------
+    panel
+        Scored long data (as for :func:`mentoring_effects`).
+    trim
+        Propensity trimming of ``ipw``/``aipw`` (Crump et al. 2009 use 0.1).
+    rescored
+        ``{scheme name: frame}`` scored otherwise (e.g. :func:`pca_rescore`):
+        ``did_panel`` under each.
+    **kwargs
+        Passed to :func:`mentoring_effects` and :func:`placebo_timing`
+        (``entity``, ``time``, ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`TIDY_COLUMNS`, ``term``, ``check`` (``placebo_timing``,
+        ``trimmed_propensity``, ``scheme=<name>``), ``note``, the
+        :data:`EFFECT_COUNTS`; ``attrs["count_cols"]`` names the counts.
+
+    Notes
+    -----
+    * Placebo timing (:func:`placebo_timing`, shift 1): on pre-treatment surveys,
+      pretend mentoring started one period earlier.  When no treated respondent
+      has two untreated periods, the estimate is missing and ``note`` says it is
+      not identified (rather than reporting a number that means nothing).
+    * Trimming: ``ipw`` and ``aipw`` on the rows whose estimated propensity lies
+      in ``[trim, 1 - trim]``; the estimand becomes the ATE of that population.
+    * Another scoring: ``did_panel`` with the scores of each ``rescored`` frame.
+    """
+    placebo_kw = {k: v for k, v in kwargs.items() if k in ("entity", "time", "treatment", "treatment_start", "date",
+                                                            "level")}
+    country = kwargs.get("country", "country")
+    d = treatment_indicator(panel, treatment=kwargs.get("treatment", "mentored"),
+                            start=kwargs.get("treatment_start", "mentoring_start"), date=kwargs.get("date", "survey_date"))
+    in_c = panel[panel[country].isin(panel.loc[d == 1, country].unique())]
+    frames = []
+    for y in outcomes:
+        p = placebo_timing(in_c, y, **placebo_kw)
+        frames.append(p.assign(check="placebo_timing"))
+    trimmed = mentoring_effects(panel, outcomes, estimators=("ipw", "aipw"), trim=trim, **kwargs)
+    frames.append(trimmed.assign(check="trimmed_propensity",
+                                 note=[f"propensity in [{trim}, {1 - trim}]" + (f"; {n}" if n else "")
+                                       for n in trimmed["note"]]))
+    for name, frame in (rescored or {}).items():
+        e = mentoring_effects(frame, outcomes, estimators=("did_panel",), **kwargs)
+        frames.append(e.assign(check=f"scheme={name}", note=f"scores recomputed with the {name} weights"))
+    out = _concat(frames).reset_index(drop=True)
+    keep = [*TIDY_COLUMNS, "term", "check", "note", "n_respondents_treated", "n_respondents_control"]
+    out = out[[*keep, *(c for c in out.columns if c not in keep)]]
+    out["note"] = out["note"].fillna("")
+    for c in ("n_respondents_treated", "n_respondents_control"):
+        out[c] = pd.array(out[c], dtype="Int64")
+    out.attrs["count_cols"] = ["n_respondents_treated", "n_respondents_control"]
+    return out
+
+
+# ====================================================================== schemes from the data
+
+
+def planted_effects(source: str | Any) -> dict[str, float] | None:
+    """Planted mentoring effects of the synthetic dataset at ``source``, by score column; None otherwise.
+
+    Parameters
+    ----------
+    source
+        The input file or folder (``helpers.paths.data_source()``).  The synthetic
+        generator writes ``truth.json`` beside the data (the file
+        :func:`helpers.describe.is_synthetic` looks for); real exports have none.
+
+    Returns
+    -------
+    dict or None
+        ``{"score_composite": 0.04, "score_economic": ...}`` from the file's
+        ``mentoring_effect``; None without a readable ``truth.json`` holding it.
+
+    Examples
+    --------
+    >>> planted_effects("/nonexistent/folder") is None
+    True
+    """
+    import json
+    from pathlib import Path
+
+    p = Path(source)
+    f = (p if p.is_dir() else p.parent) / "truth.json"
+    try:
+        truth = json.loads(f.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    eff = truth.get("mentoring_effect") if isinstance(truth, dict) else None
+    if not isinstance(eff, Mapping):
+        return None
+    return {f"score_{k}": float(v) for k, v in eff.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def dimension_indicators(scored: pd.DataFrame) -> dict[str, list[str]]:
+    """Indicator columns of each dimension of the scheme that scored ``scored`` (``{dim: ["ind_E1", ...]}``).
+
+    Examples
+    --------
+    >>> from helpers.scheme import load_scheme
+    >>> from helpers.describe import attach_scheme
+    >>> cols = dimension_indicators(attach_scheme(pd.DataFrame(), load_scheme()))
+    >>> list(cols), cols["economic"][:2]
+    (['economic', 'social', 'psychosocial'], ['ind_E1', 'ind_E2'])
+    """
+    from .describe import scheme_info
+
+    info = scheme_info(scored)
+    out: dict[str, list[str]] = {d: [] for d in info["dimensions"]}
+    for ind, meta in info["indicators"].items():
+        out[meta["dimension"]].append(f"ind_{ind}")
+    return out
+
+
+def implied_weights(scored: pd.DataFrame, *, tol: float = 1e-6) -> pd.DataFrame:
+    """The weights the data were scored with, recovered from the scores themselves.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`scheme_weights`: ``dimension, indicator, weight`` (sums to 1 per
+        dimension), ``dimension_weight`` (composite weight, sums to 1).
+        ``attrs["max_abs_residual"]`` is the largest misfit (about 1e-15 when the
+        scores are the weighted means below) and ``attrs["exact"]`` whether it is
+        within ``tol``.
+
+    Notes
+    -----
+    On surveys that answered every indicator of a dimension, the dimension score
+    is exactly :math:`\\sum_I w_I\\,\\mathrm{ind}_I` with :math:`\\sum w_I = 1`, and the
+    composite :math:`\\sum_d C_d\\,\\mathrm{dim}_d` (when the composite weights are
+    proportional to the dimension weights, as in the default scheme); least
+    squares on those rows recovers :math:`w` and :math:`C`.  This needs no scheme
+    file, so it also works for data scored with an analyst's own scheme.  A
+    residual above ``tol`` (e.g. composite weights not proportional to the
+    dimension weights) means the weights are least-squares approximations.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"ind_A": [0.0, 1, 0.5, 1], "ind_B": [1.0, 0, 0.5, 1]})
+    >>> d["score_x"] = 0.25 * d["ind_A"] + 0.75 * d["ind_B"]; d["score_composite"] = d["score_x"]
+    >>> d.attrs["rss_scheme"] = {"dimensions": ["x"], "indicators": {"A": {"dimension": "x"}, "B": {"dimension": "x"}}}
+    >>> implied_weights(d)["weight"].round(6).tolist()
+    [0.25, 0.75]
+    """
+    cols = dimension_indicators(scored)
+    rows = []
+    worst = 0.0
+    for d, inds in cols.items():
+        sub = _clean(scored, [*inds, f"score_{d}"]).dropna()
+        if len(sub) < len(inds):
+            raise ValueError(f"implied_weights: only {len(sub)} surveys answered every indicator of {d!r} "
+                             f"({', '.join(inds)}); need at least {len(inds)}")
+        x = sub[inds].to_numpy(float)
+        y = sub[f"score_{d}"].to_numpy(float)
+        w, *_ = np.linalg.lstsq(x, y, rcond=None)
+        worst = max(worst, float(np.max(np.abs(y - x @ w))))
+        rows += [{"dimension": d, "indicator": i, "weight": float(v) / float(w.sum())} for i, v in zip(inds, w,
+                                                                                                    strict=True)]
+    dims = [f"score_{d}" for d in cols]
+    sub = _clean(scored, [*dims, "score_composite"]).dropna()
+    c, *_ = np.linalg.lstsq(sub[dims].to_numpy(float), sub["score_composite"].to_numpy(float), rcond=None)
+    worst = max(worst, float(np.max(np.abs(sub["score_composite"].to_numpy(float) - sub[dims].to_numpy(float) @ c))))
+    dim_w = dict(zip(cols, c / c.sum(), strict=True))
+    out = pd.DataFrame(rows)
+    out["dimension_weight"] = out["dimension"].map(dim_w).astype(float)
+    out.attrs["max_abs_residual"] = worst
+    out.attrs["exact"] = worst <= tol
+    return out
+
+
+def pca_rescore(scored: pd.DataFrame, *, min_weight: float = 0.6) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rescore with first-principal-component weights per dimension, keeping the scheme's composite weights.
+
+    Returns
+    -------
+    weights : pandas.DataFrame
+        :func:`pca_weights` of each dimension's indicators (:func:`dimension_indicators`).
+    rescored : pandas.DataFrame
+        :func:`rescore` of ``scored`` with those weights; the dimensions enter the
+        composite with the weights the data were scored with (:func:`implied_weights`).
+
+    Notes
+    -----
+    ``min_weight`` is the share of a dimension's weight that must be answered
+    (the default scheme's 0.6).
+    """
+    pw = pca_weights(scored, dimension_indicators(scored))
+    sw = implied_weights(scored)
+    dw = dict(zip(sw["dimension"], sw["dimension_weight"], strict=False))
+    return pw, rescore(scored, pw, dimension_weights=dw, min_weight=min_weight)
+
+
+def rank_table(a: pd.DataFrame, b: pd.DataFrame, *, names: tuple[str, str] = ("scheme", "pca"),
+               by: str = "country", columns: Sequence[str] = OUTCOMES, entity: str = "respondent_id",
+               min_n: int = 1) -> pd.DataFrame:
+    """Group means and ranks under two scorings, side by side (e.g. countries under scheme and PCA weights).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group and score: ``<by>, score, n_respondents, mean_<a>,
+        mean_<b>, difference, rank_<a>, rank_<b>, rank_change`` (1 = highest mean;
+        groups with fewer than ``min_n`` respondents are not ranked).
+        ``attrs`` declare the keys and the count column.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"country": list("AABBCC"), "respondent_id": range(6), "s": [1, 2, 3, 4, 5, 6.0]})
+    >>> b = a.assign(s=[2, 2, 1, 1, 9, 9.0])
+    >>> rank_table(a, b, columns=["s"])[["country", "rank_scheme", "rank_pca", "rank_change"]].values.tolist()
+    [['A', 3, 2, 1], ['B', 2, 3, -1], ['C', 1, 1, 0]]
+    """
+    na, nb = names
+    rows = []
+    for c in columns:
+        if c not in a.columns or c not in b.columns:
+            continue
+        ga = a[a[c].notna()].groupby(by, observed=True).agg(n=(entity, "nunique"), m=(c, "mean"))
+        gb = b[b[c].notna()].groupby(by, observed=True).agg(n=(entity, "nunique"), m=(c, "mean"))
+        m = ga.add_suffix("_a").join(gb.add_suffix("_b"), how="outer")
+        n = m[["n_a", "n_b"]].fillna(0).min(axis=1).astype(int)
+        ok = n >= min_n
+        ra = m["m_a"].where(ok).rank(ascending=False, method="min")
+        rb = m["m_b"].where(ok).rank(ascending=False, method="min")
+        rows.append(pd.DataFrame({by: m.index.astype(str), "score": c.removeprefix("score_"), "n_respondents": n,
+                                  f"mean_{na}": m["m_a"], f"mean_{nb}": m["m_b"], "difference": m["m_b"] - m["m_a"],
+                                  f"rank_{na}": pd.array(ra, dtype="Int64"), f"rank_{nb}": pd.array(rb, dtype="Int64"),
+                                  "rank_change": pd.array(ra - rb, dtype="Int64")}))
+    out = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    out.attrs = {"keys": [by, "score"], "count_cols": ["n_respondents"]}
+    return out
+
+
+# ================================================================= key numbers and headlines
+
+
+def _f(v: Any) -> float | None:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def _p_text(p: float | None) -> str:
+    if p is None:
+        return "p n/a"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def _big_enough(r: Mapping[str, Any], cols: Sequence[str], thr: int) -> bool:
+    return all((_f(r.get(c)) or 0) >= thr for c in cols)
+
+
+def merge_numbers(*mappings: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge numbers mappings for one section: later keys win; ``headlines`` and ``summary_keys`` lists join.
+
+    Examples
+    --------
+    >>> merge_numbers({"a": 1, "headlines": ["x"]}, {"b": 2, "headlines": ["y"]})
+    {'a': 1, 'headlines': ['x', 'y'], 'b': 2}
+    """
+    out: dict[str, Any] = {}
+    for m in mappings:
+        for k, v in m.items():
+            if k in ("headlines", "summary_keys") and isinstance(v, list):
+                out[k] = [*out.get(k, []), *v]
+            else:
+                out[k] = v
+    return out
+
+
+def interdependence_numbers(table: pd.DataFrame, *, economic: str = "score_economic",
+                            min_n: int | None = None) -> dict[str, Any]:
+    """Key numbers and a headline from the interdependence table (correlations, on-economic, cross-lagged).
+
+    Parameters
+    ----------
+    table
+        :func:`combine` of :func:`dimension_correlations` (``group`` ``"all"`` =
+        pooled), :func:`fit_on_economic` and :func:`cross_lagged` rows.
+    min_n
+        Disclosure threshold: rows with fewer respondents give ``None``.
+
+    Returns
+    -------
+    dict
+        ``corr_first_<a>_<b>`` (pooled, first surveys) with ``_ci_low``/``_ci_high``;
+        ``on_economic_<dim>`` (and ``on_economic_controls_<dim>``) with CI and p;
+        ``cross_lag_<x>_to_<y>`` with CI; ``economic_foundational`` (the economic
+        score's cross-lags on every other dimension are positive, with CIs above 0,
+        and larger than the reverse ones); ``headlines``.
+    """
+    from .outputs import disclosure_threshold
+
+    thr = disclosure_threshold(min_n)
+    eco = economic.removeprefix("score_")
+    out: dict[str, Any] = {}
+    recs = table.to_dict("records")
+
+    def ok(r: Mapping[str, Any]) -> bool:
+        return _big_enough(r, ["n_respondents"] if "n_respondents" in r else ["n_obs"], thr)
+
+    for r in recs:
+        a, b = str(r.get("term", "")).removeprefix("score_"), str(r["outcome"]).removeprefix("score_")
+        est = r["estimator"]
+        vals = (r["estimate"], r["ci_lower"], r["ci_upper"], r["p_value"]) if ok(r) else (None,) * 4
+        if est.endswith("_correlation") and r.get("group") == "all":
+            key = f"corr_first_{a}_{b}"
+            out.update({key: _f(vals[0]), f"{key}_ci_low": _f(vals[1]), f"{key}_ci_high": _f(vals[2])})
+        elif est.startswith("ols_on_economic"):
+            key = est.replace("ols_", "", 1) + f"_{b}"
+            out.update({key: _f(vals[0]), f"{key}_ci_low": _f(vals[1]), f"{key}_ci_high": _f(vals[2]),
+                        f"{key}_p": _f(vals[3])})
+        elif est == "cross_lagged" and bool(r.get("cross_lag")):
+            x = a.removesuffix("_lag")
+            key = f"cross_lag_{x}_to_{b}"
+            out.update({key: _f(vals[0]), f"{key}_ci_low": _f(vals[1]), f"{key}_ci_high": _f(vals[2])})
+    others = sorted({k.rsplit("_to_", 1)[1] for k in out if k.startswith(f"cross_lag_{eco}_to_")
+                     and not k.endswith(("_ci_low", "_ci_high"))})
+    pairs = [(out.get(f"cross_lag_{eco}_to_{d}"), out.get(f"cross_lag_{eco}_to_{d}_ci_low"),
+              out.get(f"cross_lag_{d}_to_{eco}")) for d in others]
+    known = [p for p in pairs if None not in p]
+    found = bool(known) and len(known) == len(pairs) and all(f > 0 and lo > 0 and f > r for f, lo, r in known)
+    out["economic_foundational"] = found if known else None
+    heads = []
+    on = [(d, out.get(f"on_economic_{d}")) for d in ("social", "psychosocial")]
+    if all(v is not None for _, v in on):
+        h = ("The dimensions move together: surveys with a 0.1 higher economic score have "
+             + " and ".join(f"{0.1 * v:.3f} higher {d}" for d, v in on)
+             + " scores (country fixed effects; an association, not an effect)")
+        if known:
+            lagged = ", ".join(f"{d} {out[f'cross_lag_{eco}_to_{d}']:.3f} (reverse "
+                               f"{out[f'cross_lag_{d}_to_{eco}']:.3f})" for d in others)
+            if found:
+                h += (f". Across waves the economic score predicts the next wave's other dimensions beyond their own "
+                      f"past more than they predict it ({lagged}): consistent with the economic dimension being "
+                      f"foundational")
+            else:
+                h += (f". Whether the economic dimension leads: across waves it predicts the next wave's other "
+                      f"dimensions beyond their own past, but they predict it as much or more ({lagged}), so these "
+                      f"data do not single out the economic dimension as foundational")
+        heads.append(h + ".")
+    out["headlines"] = heads
+    return out
+
+
+def mentoring_numbers(effects: pd.DataFrame, *, planted: Mapping[str, float] | None = None,
+                      balance: pd.DataFrame | None = None, robustness: pd.DataFrame | None = None,
+                      heterogeneity: pd.DataFrame | None = None, min_n: int | None = None) -> dict[str, Any]:
+    """Key numbers and headlines of the mentoring section, under disclosure control.
+
+    Parameters
+    ----------
+    effects
+        :func:`mentoring_effects` rows.
+    planted
+        :func:`planted_effects` (synthetic data only): each outcome's planted effect.
+    balance
+        :func:`balance_table` at baseline (its ``attrs["joint_test"]`` too).
+    robustness, heterogeneity
+        :func:`robustness` and :func:`heterogeneity` rows.
+    min_n
+        Disclosure threshold: an estimate whose :data:`EFFECT_COUNTS` fall below it gives ``None``.
+
+    Returns
+    -------
+    dict
+        ``countries``; per outcome ``<est>_<dim>`` for every estimator (``raw``,
+        ``ols_fe``, ``ipw``, ``aipw``, ``did``), ``did_<dim>_ci_low``/``_ci_high``/``_p``
+        and ``raw_<dim>_ci_low``/``_ci_high``; ``planted_<dim>`` and
+        ``did_covers_planted_<dim>`` with ``planted``; the DiD sample counts;
+        ``baseline_diff_<dim>``, ``baseline_normdiff_<dim>``, ``joint_test_f``,
+        ``joint_test_p``; ``placebo_identified``, ``placebo_note``,
+        ``trimmed_ipw_composite``, ``trimmed_aipw_composite``,
+        ``scheme_<name>_did_composite``; ``sex_difference_composite`` with p;
+        ``headlines``; ``summary_keys`` (what the report's summary shows).
+    """
+    from .outputs import disclosure_threshold
+
+    thr = disclosure_threshold(min_n)
+    short = {"raw_difference": "raw", "did_panel": "did"}
+    out: dict[str, Any] = {"disclosure_threshold": thr}
+    recs = effects.to_dict("records")
+    countries = sorted({c.strip() for r in recs for c in str(r.get("sample", "")).partition("(")[2]
+                        .partition(")")[0].split(",") if c.strip()})
+    out["countries"] = countries
+    for r in recs:
+        dim = str(r["outcome"]).removeprefix("score_")
+        p = short.get(r["estimator"], r["estimator"])
+        big = _big_enough(r, [c for c in EFFECT_COUNTS if c in r], thr)
+        out[f"{p}_{dim}"] = _f(r["estimate"]) if big else None
+        if p in ("did", "raw"):
+            out[f"{p}_{dim}_ci_low"] = _f(r["ci_lower"]) if big else None
+            out[f"{p}_{dim}_ci_high"] = _f(r["ci_upper"]) if big else None
+            out[f"{p}_{dim}_p"] = _f(r["p_value"]) if big else None
+        if p == "did" and dim == "composite":
+            for c in ("n_obs", "n_clusters", "n_respondents_treated", "n_respondents_control"):
+                out[f"did_{c}"] = int(r[c]) if big and _f(r.get(c)) is not None else None
+        if p == "did" and planted and r["outcome"] in planted:
+            v = float(planted[r["outcome"]])
+            out[f"planted_{dim}"] = v
+            lo, hi = out[f"did_{dim}_ci_low"], out[f"did_{dim}_ci_high"]
+            out[f"did_covers_planted_{dim}"] = None if lo is None else bool(lo <= v <= hi)
+    if balance is not None and len(balance):
+        bal_counts = [c for c in balance.attrs.get("count_cols", ["n_control", "n_treated"]) if c in balance]
+        for r in balance.to_dict("records"):
+            var = str(r["variable"])
+            if var.startswith("score_") and _big_enough(r, bal_counts, thr):
+                dim = var.removeprefix("score_")
+                out[f"baseline_diff_{dim}"] = _f(r["difference"])
+                out[f"baseline_normdiff_{dim}"] = _f(r["normalized_difference"])
+        jt = balance.attrs.get("joint_test") or {}
+        out["joint_test_f"] = _f(jt.get("statistic"))
+        out["joint_test_p"] = _f(jt.get("p_value"))
+    if robustness is not None and len(robustness):
+        rob = robustness.to_dict("records")
+        counts = robustness.attrs.get("count_cols", ["n_respondents_treated", "n_respondents_control"])
+        plc = [r for r in rob if r["check"] == "placebo_timing" and r["outcome"] == "score_composite"]
+        if plc:
+            identified = _f(plc[0]["estimate"]) is not None
+            out["placebo_identified"] = identified
+            out["placebo_note"] = str(plc[0].get("note") or "")
+            if identified and _big_enough(plc[0], counts, thr):
+                out["placebo_composite"] = _f(plc[0]["estimate"])
+                out["placebo_composite_ci_low"] = _f(plc[0]["ci_lower"])
+                out["placebo_composite_ci_high"] = _f(plc[0]["ci_upper"])
+        for r in rob:
+            if r["outcome"] != "score_composite" or not _big_enough(r, counts, thr):
+                continue
+            if r["check"] == "trimmed_propensity":
+                out[f"trimmed_{r['estimator']}_composite"] = _f(r["estimate"])
+            elif str(r["check"]).startswith("scheme="):
+                out[f"scheme_{r['check'].split('=', 1)[1]}_did_composite"] = _f(r["estimate"])
+    if heterogeneity is not None and len(heterogeneity):
+        counts = heterogeneity.attrs.get("count_cols", ["n_respondents_treated", "n_respondents_control"])
+        for r in heterogeneity.to_dict("records"):
+            if r["by"] == "sex" and r["estimator"] == "did_difference" and _big_enough(r, counts, thr):
+                out["sex_difference_composite"] = _f(r["estimate"])
+                out["sex_difference_composite_p"] = _f(r["p_value"])
+    # ---- headlines
+    heads = []
+    did, lo, hi = out.get("did_composite"), out.get("did_composite_ci_low"), out.get("did_composite_ci_high")
+    where = ", ".join(countries) if countries else "the countries where it ran"
+    if did is not None and lo is not None:
+        h = (f"Mentoring effect on the composite score: {did:.3f} (95% CI {lo:.3f} to {hi:.3f}, "
+             f"{_p_text(out.get('did_composite_p'))}; difference-in-differences with respondent and wave effects, "
+             f"{out['did_n_respondents_treated']:,} respondents surveyed after their mentoring began and "
+             f"{out['did_n_respondents_control']:,} others in {where})")
+        if out.get("planted_composite") is not None:
+            inside = "inside" if out.get("did_covers_planted_composite") else "outside"
+            h += f"; the effect planted in the synthetic data is {out['planted_composite']:.3f}, {inside} the interval"
+        heads.append(h + ".")
+    else:
+        heads.append(f"The difference-in-differences estimate of the mentoring effect on the composite score is not "
+                     f"available for {where} (too few respondents, or no mentored respondent observed before and "
+                     f"after the start).")
+    raw = out.get("raw_composite")
+    if raw is not None and did:
+        adj = [out.get(f"{e}_composite") for e in ("ols_fe", "ipw", "aipw")]
+        adj = [a for a in adj if a is not None]
+        h = f"The raw mentored-vs-not difference in the composite ({raw:.3f}) is {raw / did:.1f} times the DiD estimate"
+        base = out.get("baseline_diff_composite")
+        if base is not None:
+            h += (f": before mentoring started, future mentees already scored {abs(base):.3f} "
+                  f"{'higher' if base > 0 else 'lower'} (baseline)")
+        if adj:
+            span = f"{min(adj):.3f}" if f"{min(adj):.3f}" == f"{max(adj):.3f}" else f"{min(adj):.3f} to {max(adj):.3f}"
+            h += f"; regression, IPW and AIPW, which adjust for observed characteristics only, give {span}"
+        heads.append(h + ".")
+    dims = [d for d in ("economic", "social", "psychosocial") if out.get(f"did_{d}") is not None]
+    if dims:
+        h = "By dimension (DiD): " + ", ".join(
+            f"{d} {out[f'did_{d}']:.3f} ({out[f'did_{d}_ci_low']:.3f} to {out[f'did_{d}_ci_high']:.3f})" for d in dims)
+        if all(out.get(f"planted_{d}") is not None for d in dims):
+            h += "; planted " + ", ".join(f"{out[f'planted_{d}']:.3f}" for d in dims)
+        heads.append(h + ".")
+    if out.get("placebo_identified") is False:
+        heads.append("The placebo-timing check is not identified on these data: no mentored respondent has two "
+                     "surveys before mentoring started, so pre-trends cannot be tested; the DiD rests on the "
+                     "parallel-trends assumption.")
+    elif out.get("placebo_composite") is not None:
+        heads.append(f"Placebo timing (mentoring pretended to start one wave early): {out['placebo_composite']:.3f} "
+                     f"(95% CI {out['placebo_composite_ci_low']:.3f} to {out['placebo_composite_ci_high']:.3f}).")
+    out["headlines"] = heads
+    out["summary_keys"] = [k for k in ("did_composite", "did_composite_ci_low", "did_composite_ci_high",
+                                       "planted_composite", "raw_composite", "aipw_composite",
+                                       "baseline_diff_composite", "did_n_respondents_treated") if k in out]
+    return out
+
+
+def weight_numbers(rank_correlation: pd.DataFrame, effects: pd.DataFrame, *, weights: pd.DataFrame | None = None,
+                   names: tuple[str, str] = ("scheme", "pca"), min_n: int | None = None) -> dict[str, Any]:
+    """Key numbers and a headline of the weight-sensitivity section.
+
+    Parameters
+    ----------
+    rank_correlation
+        :func:`compare_rankings` of the two scorings.
+    effects
+        :func:`effects_by_scheme` rows (``scheme`` column with ``names``).
+    weights
+        :func:`compare_weights` (``scheme_weight``, ``pca_weight``).
+
+    Returns
+    -------
+    dict
+        ``spearman_<dim>``, ``max_rank_change_<dim>``, ``n_countries_ranked``;
+        ``<est>_composite_<name>`` (and the DiD CI) under each scoring,
+        ``did_composite_change``; ``max_weight_difference`` and its indicator;
+        ``headlines``; ``summary_keys``.
+    """
+    from .outputs import disclosure_threshold
+
+    thr = disclosure_threshold(min_n)
+    a, b = names
+    out: dict[str, Any] = {}
+    for r in rank_correlation.to_dict("records"):
+        dim = str(r["score"]).removeprefix("score_")
+        out[f"spearman_{dim}"] = _f(r["spearman"])
+        out[f"max_rank_change_{dim}"] = None if _f(r["max_rank_change"]) is None else int(r["max_rank_change"])
+        if dim == "composite":
+            out["n_countries_ranked"] = int(r["n_groups"])
+    short = {"raw_difference": "raw", "did_panel": "did"}
+    for r in effects.to_dict("records"):
+        if r["outcome"] != "score_composite" or not _big_enough(r, [c for c in EFFECT_COUNTS if c in r], thr):
+            continue
+        p = short.get(r["estimator"], r["estimator"])
+        out[f"{p}_composite_{r['scheme']}"] = _f(r["estimate"])
+        if p == "did":
+            out[f"did_composite_{r['scheme']}_ci_low"] = _f(r["ci_lower"])
+            out[f"did_composite_{r['scheme']}_ci_high"] = _f(r["ci_upper"])
+    da, db = out.get(f"did_composite_{a}"), out.get(f"did_composite_{b}")
+    out["did_composite_change"] = None if da is None or db is None else db - da
+    if weights is not None and len(weights):
+        diff = (weights["pca_weight"] - weights["scheme_weight"]).abs()
+        i = int(diff.to_numpy().argmax())
+        out["max_weight_difference"] = _f(diff.iloc[i])
+        out["max_weight_difference_indicator"] = str(weights["indicator"].iloc[i])
+    heads = []
+    rho, k, n = out.get("spearman_composite"), out.get("max_rank_change_composite"), out.get("n_countries_ranked")
+    if rho is not None:
+        how = "change little" if rho >= 0.9 else ("change somewhat" if rho >= 0.7 else "change markedly")
+        h = (f"With weights derived from the data (first principal component of each dimension's indicators) instead "
+             f"of the scheme's, country rankings on the composite {how}: Spearman rank correlation {rho:.3f} over "
+             f"{n} countries, largest move {k} place{'s' if k != 1 else ''}")
+        if da is not None and db is not None:
+            h += (f"; the DiD mentoring effect on the composite is {db:.3f} (95% CI "
+                  f"{out[f'did_composite_{b}_ci_low']:.3f} to {out[f'did_composite_{b}_ci_high']:.3f}) against "
+                  f"{da:.3f} with the scheme's weights")
+        heads.append(h + ".")
+    out["headlines"] = heads
+    out["summary_keys"] = [k for k in ("spearman_composite", "max_rank_change_composite", f"did_composite_{a}",
+                                       f"did_composite_{b}") if k in out]
+    return out
+
+
+# ======================================================================= more figures
+
+
+def plot_overlap(overlap: pd.DataFrame, *, bounds: tuple[float, float] = (0.05, 0.95), title: str = "") -> Figure:
+    """Propensity-score overlap from :func:`overlap_table`: 5-25-50-75-95% quantiles per group.
+
+    Only quantiles are drawn (no single respondent's value such as the min or max).
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"t": [0, 1] * 20, "x": np.arange(40.0) % 7})
+    >>> type(plot_overlap(overlap_table(d, "t", ["x"]))).__name__
+    'Figure'
+    """
+    from matplotlib.patches import Rectangle
+
+    fig = _figure(figsize=(6.5, 2.4))
+    ax = fig.subplots()
+    groups = [g for g in ("treated", "control") if g in overlap.index]
+    for i, g in enumerate(groups):
+        r = overlap.loc[g]
+        ax.plot([r["p05"], r["p95"]], [i, i], color="#1f4e79", lw=1.2)
+        ax.add_patch(Rectangle((r["p25"], i - 0.2), r["p75"] - r["p25"], 0.4, facecolor="#9ecae1",
+                               edgecolor="#1f4e79"))
+        ax.plot([r["median"]] * 2, [i - 0.2, i + 0.2], color="#08306b", lw=2)
+    for b in bounds:
+        ax.axvline(b, color="#c0392b", lw=0.8, ls=":")
+    ax.set_yticks(range(len(groups)), [f"{g} (5-95%)" for g in groups])
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-0.6, len(groups) - 0.4)
+    ax.set_xlabel("estimated propensity score")
+    share = overlap.loc["all", "share_outside"] if "all" in overlap.index else np.nan
+    ax.set_title(title or f"Overlap: {share:.1%} of rows outside [{bounds[0]}, {bounds[1]}]", fontsize="medium")
+    return fig
+
+
+def plot_weights(weights: pd.DataFrame, *, names: tuple[str, str] = ("scheme_weight", "pca_weight"),
+                 title: str = "") -> Figure:
+    """Scheme and PCA weights of each indicator side by side (:func:`compare_weights`).
+
+    Examples
+    --------
+    >>> w = pd.DataFrame({"dimension": ["x", "x"], "indicator": ["ind_A", "ind_B"], "scheme_weight": [0.5, 0.5],
+    ...                   "pca_weight": [0.6, 0.4]})
+    >>> len(plot_weights(w).axes)
+    1
+    """
+    fig = _figure(figsize=(6.5, 0.28 * len(weights) + 1.4))
+    ax = fig.subplots()
+    y = np.arange(len(weights))[::-1]
+    for k, (col, colour) in enumerate(zip(names, ("#9ecae1", "#1f4e79"), strict=True)):
+        ax.barh(y + (0.2 if k == 0 else -0.2), weights[col].to_numpy(float), height=0.4, color=colour,
+                label=col.removesuffix("_weight"))
+    ax.set_yticks(y, [f"{d[:3]} · {i.removeprefix('ind_')}" for d, i in zip(weights["dimension"],
+                                                                          weights["indicator"], strict=True)])
+    ax.set_xlabel("weight within the dimension")
+    ax.legend(frameon=False, fontsize="small")
+    if title:
+        ax.set_title(title, fontsize="medium")
+    return fig
+
+
+def plot_rank_shift(ranks: pd.DataFrame, *, score: str = "composite", names: tuple[str, str] = ("scheme", "pca"),
+                    by: str = "country", title: str = "") -> Figure:
+    """Slope chart of group ranks under two scorings (:func:`rank_table`); unranked groups are left out.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"country": list("AABBCC"), "respondent_id": range(6), "score_composite": [1, 2, 3, 4, 5, 6.]})
+    >>> len(plot_rank_shift(rank_table(a, a.assign(score_composite=[6, 5, 4, 3, 2, 1.]))).axes)
+    1
+    """
+    a, b = names
+    sub = ranks[(ranks["score"] == score) & ranks[f"rank_{a}"].notna() & ranks[f"rank_{b}"].notna()]
+    fig = _figure(figsize=(4.8, 0.28 * max(len(sub), 3) + 1.2))
+    ax = fig.subplots()
+    for r in sub.itertuples(index=False):
+        ra, rb = float(getattr(r, f"rank_{a}")), float(getattr(r, f"rank_{b}"))
+        ax.plot([0, 1], [ra, rb], color="#c0392b" if ra != rb else "#1f4e79", lw=1, marker="o", ms=3)
+        name = str(getattr(r, by))
+        ax.text(-0.04, ra, name, ha="right", va="center", fontsize="small")
+        ax.text(1.04, rb, name, ha="left", va="center", fontsize="small")
+    ax.set_xlim(-0.4, 1.4)
+    ax.set_xticks([0, 1], [a, b])
+    ax.invert_yaxis()
+    ax.set_ylabel("rank (1 = highest mean)")
+    ax.set_title(title or f"{score}: rank under {a} and {b} weights", fontsize="medium")
+    return fig
