@@ -15,7 +15,7 @@ SYNTH   := data/raw/synthetic
 # Input of the pipeline: RSS_DATA=path make report (a file or folder); default data/raw.
 export RSS_DATA
 
-.PHONY: help setup lock data report test lab bench validate clean
+.PHONY: help setup lock data report test baseline lab bench validate verify clean
 
 help: ## list the targets
 	@echo "RSS reintegration workspace"
@@ -53,12 +53,22 @@ data: $(STAMP) ## generate the synthetic default dataset into data/raw/synthetic
 	    && echo "synthetic data written to $(SYNTH) (planted effects in $(SYNTH)/truth.json)"; \
 	fi
 
-report: $(STAMP) $(if $(RSS_DATA),,data) ## validate and score the data, run every notebook, build reports/report.html
+report: $(STAMP) $(if $(RSS_DATA),,data) ## validate and score the data, run every notebook, build reports/report.html, check it
 	$(RSS) run --jobs $(JOBS) $(if $(COUNTRY),--country $(COUNTRY))
+	$(RSS) check
 
-test: $(STAMP) ## run the test suite (unit, property, doctests, lint)
+NBVAL_ROOT := $(CURDIR)/.nbval
+NBVAL := $(BIN)/python -m pytest -n $(JOBS) --dist loadscope -q --nbval-lax \
+	--nbval-sanitize-with tests/nbval_sanitize.cfg -o addopts="-p no:cacheprovider"
+
+test: $(STAMP) ## run the test suite: lint, unit, property, doctests, then nbval over every notebook
 	$(BIN)/ruff check src tests notebooks
+	$(BIN)/python -m helpers.nbcheck data >/dev/null
 	$(BIN)/python -m pytest -n $(JOBS) -q
+	RSS_ROOT=$(NBVAL_ROOT) $(NBVAL) notebooks/
+
+baseline: $(STAMP) ## re-execute notebooks/*.ipynb in place on the nbval data: the committed nbval baselines
+	$(BIN)/python -m helpers.nbcheck baseline
 
 lab: $(STAMP) ## start JupyterLab on the notebooks with the project kernel
 	$(BIN)/python -m ipykernel install --sys-prefix --name rss-workspace --display-name "RSS workspace (.venv)"
@@ -69,6 +79,9 @@ bench: $(STAMP) ## measure speed and memory, write reports/bench/bench.json
 
 validate: $(STAMP) ## Monte-Carlo check of the DiD confidence interval (200 simulated datasets; minutes)
 	$(BIN)/python -m helpers.validate_mc --reps 200
+
+verify: $(STAMP) $(if $(RSS_DATA),,data) ## build the report twice in clean folders and compare every output (minutes)
+	$(BIN)/python -m helpers.verify --jobs $(JOBS)
 
 clean: ## remove generated outputs (reports/, data/processed/); keeps data/raw and .venv
 	find reports -mindepth 1 ! -name .gitkeep -delete

@@ -35,7 +35,7 @@ processed: str = ""  # folder of scored.parquet; empty means data/processed
 # %%
 from pathlib import Path
 
-from helpers import describe, io, loader, outputs, paths, scoring
+from helpers import describe, io, loader, nbcheck, outputs, paths, scoring
 from helpers.scheme import load_scheme
 
 # %%
@@ -55,9 +55,9 @@ synthetic = describe.is_synthetic(source)
 numbers = describe.prepare_numbers(result, scored, source=source, synthetic=synthetic)
 _ = outputs.record_numbers("prepare", numbers)
 
-# %%
-{key: numbers[key] for key in ("synthetic", "scheme_id", "scheme_official", "n_surveys", "n_respondents",
-                               "n_countries", "fieldwork_countries", "surveys_by_wave", "n_excluded")}
+# %% tags=["nbval-check-output"]
+print(nbcheck.key_numbers(numbers, ["synthetic", "scheme_id", "scheme_official", "n_surveys", "n_respondents",
+                                    "n_countries", "fieldwork_countries", "surveys_by_wave", "n_excluded"]))
 
 # %% [markdown]
 # ## Surveys per country and wave

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from IPython.display import Image
 
-from helpers import describe, outputs, paths
+from helpers import describe, nbcheck, outputs, paths
 
 # %%
 iso3 = country.strip().upper()
@@ -141,4 +141,9 @@ outputs.suppress(mentoring)
 # %%
 numbers = describe.country_numbers(records, country=iso3, mentoring=mentoring, min_n=threshold)
 _ = outputs.record_numbers(f"country_{iso3}", numbers)
-outputs.clean_numbers(numbers)
+
+# %% tags=["nbval-check-output"]
+print(nbcheck.key_numbers(outputs.clean_numbers(numbers), [
+    "n_surveys", "n_respondents", "n_waves", "mean_economic", "mean_social", "mean_psychosocial", "mean_composite",
+    "ci_low_composite", "ci_high_composite", "has_mentored", "mentoring_composite_raw_diff",
+    "mentoring_composite_adj_diff"]))
