@@ -252,7 +252,8 @@ def _read_parquet(raw: bytes) -> pd.DataFrame:
     except Exception as exc:
         raise _FileProblem(f"not a readable Parquet file ({type(exc).__name__}: {exc})") from None
     _check_header(table.column_names)
-    return table.to_pandas(date_as_object=False)
+    # split_blocks + self_destruct: arrow memory is released column by column as pandas takes it over
+    return table.to_pandas(date_as_object=False, split_blocks=True, self_destruct=True)
 
 
 # ---------------------------------------------------------------------- validation
@@ -565,8 +566,10 @@ def load(path: str | Path | None = None, *, scheme: Scheme | str | Path | None =
     frames = []
     for group in groups.values():
         if group:
-            typed, group_problems = _validate(pd.concat(group, ignore_index=True) if len(group) > 1 else group[0],
-                                              scheme, today)
+            stacked = pd.concat(group, ignore_index=True) if len(group) > 1 else group[0]
+            group.clear()  # the raw frames are no longer needed: free them before typing the next group
+            typed, group_problems = _validate(stacked, scheme, today)
+            del stacked
             problems.extend(group_problems)
             frames.append(typed)
     if frames and not problems:
