@@ -386,3 +386,31 @@ def test_prepare_numbers_name_files_relative_to_the_input(tmp_path, scheme):
     assert (n["n_surveys"], n["n_respondents"], n["countries"], n["synthetic"]) == (12, 12, ["SEN"], True)
     assert n["fieldwork_countries"] == ["SEN"] and n["scheme_id"] == scheme.id
     assert str(tmp_path) not in json.dumps(n)
+
+
+def test_prepare_numbers_do_not_publish_a_small_exclusion(tmp_path, scheme):
+    """One survey without a composite is a cell of one respondent: neither it nor its complement is published."""
+    from conftest import make_records
+
+    from helpers.loader import load
+    from helpers.scoring import score
+
+    records = make_records(scheme, n=30)
+    for q in scheme.questions:
+        if q.dimension == "social":
+            records.loc[0, q.id] = 98  # no social score -> no composite for this one survey
+    records.to_csv(tmp_path / "sen.csv", index=False)
+    result = load(tmp_path, scheme=scheme)
+    scored = describe.attach_scheme(score(result.data, scheme), scheme)
+    n = describe.prepare_numbers(result, scored, source=tmp_path, synthetic=False)
+    assert (n["n_excluded"], n["n_with_composite"]) == ("<10", "suppressed")
+    assert "fewer than 10 respondents without a composite" in n["headlines"][0]
+    records.loc[1:12, "soc_housing_access"] = 98  # still scored: S1 keeps soc_housing_quality
+    for q in scheme.questions:
+        if q.dimension == "social":
+            records.loc[1:11, q.id] = 98  # now 12 respondents excluded: published
+    records.to_csv(tmp_path / "sen.csv", index=False)
+    result = load(tmp_path, scheme=scheme)
+    n = describe.prepare_numbers(result, describe.attach_scheme(score(result.data, scheme), scheme),
+                                 source=tmp_path, synthetic=False)
+    assert (n["n_excluded"], n["n_with_composite"]) == (12, 18)

@@ -950,16 +950,25 @@ def prepare_numbers(result: LoadResult, scored: pd.DataFrame, *, source: str | P
         ``headlines`` (sentences for the executive summary), ``n_surveys``,
         ``n_respondents``, ``n_countries``, ``countries``,
         ``fieldwork_countries``, ``surveys_by_wave``, ``n_with_composite``,
-        ``n_excluded``, ``scheme_id``, ``scheme_title``, ``scheme_official``,
+        ``n_excluded`` (both suppressed when the excluded surveys come from fewer
+        respondents than the disclosure threshold), ``scheme_id``, ``scheme_title``, ``scheme_official``,
         ``synthetic``, ``input_files`` (``file``, ``format``, ``rows``,
         ``sha256``), ``unused_columns``, ``ignored_files``, ``disclosure_threshold``.
     """
     src = Path(source)
     countries = sorted(str(c) for c in scored["country"].unique())
     n_comp = int(scored["score_composite"].notna().sum())
+    # the excluded surveys are a cell like any other: under the threshold (in respondents) they are not published,
+    # and neither is their complement (the total number of surveys is)
+    thr = _threshold(None)
+    n_excl_resp = scored.loc[scored["score_composite"].isna(), "respondent_id"].nunique()
+    small = 0 < n_excl_resp < thr
+    n_excluded: int | str = f"<{thr}" if small else len(scored) - n_comp
+    n_with: int | str = "suppressed" if small else n_comp
     scheme_text = result.scheme.id + ("" if result.scheme.official else " (not the official IOM weights)")
+    excl_text = f"surveys of fewer than {thr} respondents" if small else f"{len(scored) - n_comp:,} surveys"
     headlines = [f"{len(scored):,} surveys of {_n_resp(scored):,} respondents in {len(countries)} countries, "
-                 f"scored with the scheme {scheme_text}; {len(scored) - n_comp:,} surveys without a composite score."]
+                 f"scored with the scheme {scheme_text}; {excl_text} without a composite score."]
     if synthetic:
         headlines.insert(0, "Synthetic data: the figures are not IOM results.")
     return {
@@ -967,14 +976,14 @@ def prepare_numbers(result: LoadResult, scored: pd.DataFrame, *, source: str | P
         "n_surveys": len(scored), "n_respondents": _n_resp(scored), "n_countries": len(countries),
         "countries": countries, "fieldwork_countries": fieldwork_countries(scored),
         "surveys_by_wave": {str(int(w)): int(n) for w, n in scored["wave"].value_counts().sort_index().items()},
-        "n_with_composite": n_comp, "n_excluded": len(scored) - n_comp,
+        "n_with_composite": n_with, "n_excluded": n_excluded,
         "scheme_id": result.scheme.id, "scheme_title": result.scheme.title,
         "scheme_official": bool(result.scheme.official), "synthetic": bool(synthetic),
         "input_files": [{"file": _relative(f.path, src), "format": f.format, "rows": f.rows, "sha256": f.sha256}
                         for f in result.files],
         "unused_columns": {_relative(f, src): cols for f, cols in result.unused_columns.items()},
         "ignored_files": [_relative(f, src) for f in result.ignored_files],
-        "disclosure_threshold": _threshold(None),
+        "disclosure_threshold": thr,
     }
 
 
