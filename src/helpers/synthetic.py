@@ -98,10 +98,8 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import math
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -647,7 +645,8 @@ def _csv_bytes(sub: pd.DataFrame, scheme: Scheme, *, sep: str, bom: bool) -> byt
 
 def _xlsx_bytes(sub: pd.DataFrame, scheme: Scheme) -> bytes:
     from openpyxl import Workbook
-    from openpyxl.xml.functions import tostring
+
+    from .io import workbook_bytes
 
     out = _file_frame(sub, scheme, labels=True)
     wb = Workbook(write_only=True)
@@ -668,26 +667,8 @@ def _xlsx_bytes(sub: pd.DataFrame, scheme: Scheme) -> bytes:
         cols.append(vals)
     for row in zip(*cols, strict=True):  # writing one workbook row at a time is openpyxl's API
         ws.append(row)
-    buf = io.BytesIO()
-    wb.save(buf)  # openpyxl stamps 'modified' with the current time and zip entries with the clock
-    wb.properties.modified = FIXED_TIMESTAMP
-    core = tostring(wb.properties.to_tree())
-    return _fixed_zip(buf.getvalue(), replace={"docProps/core.xml": core})
-
-
-def _fixed_zip(raw: bytes, *, replace: dict[str, bytes]) -> bytes:
-    """Re-pack a zip with fixed entry timestamps and attributes (byte-determinism)."""
-    src = zipfile.ZipFile(io.BytesIO(raw))
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = replace.get(info.filename, src.read(info.filename))
-            zi = zipfile.ZipInfo(info.filename, date_time=FIXED_TIMESTAMP.timetuple()[:6])
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.create_system = 0
-            zi.external_attr = 0o600 << 16
-            dst.writestr(zi, data, compresslevel=6)
-    return buf.getvalue()
+    # openpyxl stamps the clock into the workbook and its zip entries: helpers.io fixes both
+    return workbook_bytes(wb, timestamp=FIXED_TIMESTAMP)
 
 
 def write_dataset(out_dir: str | Path, *, seed: int = 20200, scale: float = 1.0,
