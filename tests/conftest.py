@@ -6,6 +6,8 @@ generator), so loader and scoring tests do not depend on the generator.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -99,6 +101,26 @@ def published_outputs(root) -> dict[str, str]:
             if not (k.startswith(rep) and k[len(rep):].startswith(RUNNER_STATE))}
 
 
+def built_once(tmp_path_factory, name: str, build) -> Path:
+    """Build a project once per test session, shared by the xdist workers (file lock); return its root.
+
+    ``build(root)`` runs only when no complete build (a ``reports/report.html``) exists yet.
+    """
+    import fcntl
+    import os
+    import shutil
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    root = shared / name / "proj"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / "reports" / "report.html").is_file():
+            shutil.rmtree(root.parent, ignore_errors=True)
+            build(root)
+    return root
+
+
 @pytest.fixture(scope="session")
 def synthetic_project(tmp_path_factory):
     """A project after a complete run of the real notebooks on a small synthetic dataset.
@@ -107,35 +129,27 @@ def synthetic_project(tmp_path_factory):
     it copy it first.  ``raw_before`` in the folder holds the hashes of ``data/raw``
     taken before the run.
     """
-    import fcntl
     import json
-    import os
     import shutil
-    from pathlib import Path
 
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    root = shared / "synthetic-built" / "proj"
-    with open(shared / "synthetic-built.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (root / "reports" / "report.html").is_file():
-            shutil.rmtree(root.parent, ignore_errors=True)
-            repo = Path(__file__).resolve().parents[1]
-            (root / "notebooks").mkdir(parents=True)
-            for name in PIPELINE_NOTEBOOKS:
-                for suffix in (".ipynb", ".py"):
-                    shutil.copy2(repo / "notebooks" / f"{name}{suffix}", root / "notebooks")
-            gen = root.parent / "generated"
-            r = run_rss(root, "synth", "-o", str(gen), "--scale", str(SYNTHETIC_SCALE))
-            assert r.returncode == 0, r.stderr
-            raw = root / "data" / "raw" / "synthetic"
-            raw.mkdir(parents=True)
-            for name in SYNTHETIC_FILES:
-                shutil.copy2(gen / name, raw / name)
-            (root.parent / "raw_before.json").write_text(json.dumps({
-                "sha256": file_hashes(root / "data" / "raw"),
-                "mtime_ns": {str(p): p.stat().st_mtime_ns for p in sorted((root / "data" / "raw").rglob("*"))}}))
-            r = run_rss(root, "run", "--jobs", "2", "--timeout", "240", timeout=600)
-            (root.parent / "run_stderr.txt").write_text(r.stderr)
-            assert r.returncode == 0, r.stderr
-    return root
+    def build(root: Path) -> None:
+        repo = Path(__file__).resolve().parents[1]
+        (root / "notebooks").mkdir(parents=True)
+        for name in PIPELINE_NOTEBOOKS:
+            for suffix in (".ipynb", ".py"):
+                shutil.copy2(repo / "notebooks" / f"{name}{suffix}", root / "notebooks")
+        gen = root.parent / "generated"
+        r = run_rss(root, "synth", "-o", str(gen), "--scale", str(SYNTHETIC_SCALE))
+        assert r.returncode == 0, r.stderr
+        raw = root / "data" / "raw" / "synthetic"
+        raw.mkdir(parents=True)
+        for name in SYNTHETIC_FILES:
+            shutil.copy2(gen / name, raw / name)
+        (root.parent / "raw_before.json").write_text(json.dumps({
+            "sha256": file_hashes(root / "data" / "raw"),
+            "mtime_ns": {str(p): p.stat().st_mtime_ns for p in sorted((root / "data" / "raw").rglob("*"))}}))
+        r = run_rss(root, "run", "--jobs", "2", "--timeout", "240", timeout=600)
+        (root.parent / "run_stderr.txt").write_text(r.stderr)
+        assert r.returncode == 0, r.stderr
+
+    return built_once(tmp_path_factory, "synthetic-built", build)

@@ -8,7 +8,6 @@ and sleeps past any timeout on a row noted ``sleep``.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
@@ -18,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import built_once
 
 from helpers import runner
 
@@ -68,18 +68,13 @@ def executed(root: Path) -> dict[str, int]:
 @pytest.fixture(scope="session")
 def built(tmp_path_factory) -> Path:
     """A project after one complete, successful run: built once, shared by the xdist workers, read only."""
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    root = shared / "runner-built" / "proj"
-    with open(shared / "runner-built.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (root / "reports" / "report.html").is_file():
-            shutil.rmtree(root.parent, ignore_errors=True)
-            make_project(root)
-            r = rss_run(root, "--timeout", TIMEOUT)
-            assert r.returncode == 0, r.stderr
-            (root.parent / "stderr.txt").write_text(r.stderr)
-    return root
+    def build(root: Path) -> None:
+        make_project(root)
+        r = rss_run(root, "--timeout", TIMEOUT)
+        assert r.returncode == 0, r.stderr
+        (root.parent / "stderr.txt").write_text(r.stderr)
+
+    return built_once(tmp_path_factory, "runner-built", build)
 
 
 @pytest.fixture
