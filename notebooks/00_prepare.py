@@ -67,21 +67,18 @@ print(nbcheck.key_numbers(numbers, ["synthetic", "scheme_id", "scheme_official",
 
 # %%
 by_country = describe.surveys_by_country(scored)
-_ = outputs.write_table(by_country, "prepare_surveys_by_country")
-outputs.suppress(by_country)
+outputs.publish(by_country, "prepare_surveys_by_country")
 
 # %%
 by_country_wave = describe.surveys_by_country_wave(scored)
-_ = outputs.write_table(by_country_wave, "prepare_surveys_by_country_wave")
-outputs.suppress(by_country_wave)
+outputs.publish(by_country_wave, "prepare_surveys_by_country_wave")
 
 # %% [markdown]
 # ## Missingness and special codes per question
 
 # %%
 missing = describe.missingness(scored)
-_ = outputs.write_table(missing, "prepare_missingness")
-outputs.suppress(missing)
+outputs.publish(missing, "prepare_missingness")
 
 # %%
 missing_by_country = describe.missingness(scored, by="country")
@@ -96,8 +93,7 @@ _ = outputs.write_table(missing_by_country, "prepare_missingness_by_country")
 
 # %%
 excluded = describe.exclusions(scored)
-_ = outputs.write_table(excluded, "prepare_exclusions")
-outputs.suppress(excluded)
+outputs.publish(excluded, "prepare_exclusions")
 
 # %%
 excluded_by_country = describe.exclusions(scored, by="country")

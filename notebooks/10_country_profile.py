@@ -51,8 +51,7 @@ records = describe.country_data(scored, iso3)
 
 # %%
 sample = describe.sample_description(records)
-_ = outputs.write_table(sample, f"country_{iso3}_sample")
-outputs.suppress(sample)
+outputs.publish(sample, f"country_{iso3}_sample")
 
 # %% [markdown]
 # ## Score distributions and bands
@@ -62,8 +61,7 @@ outputs.suppress(sample)
 
 # %%
 scores = describe.score_summary(records)
-_ = outputs.write_table(scores, f"country_{iso3}_scores")
-outputs.suppress(scores)
+outputs.publish(scores, f"country_{iso3}_scores")
 
 # %%
 fig = describe.plot_score_distributions(records, min_n=threshold, title=f"{iso3}: score distributions")
@@ -72,8 +70,7 @@ Image(filename=str(saved[0]))
 
 # %%
 bands = describe.band_shares(records)
-_ = outputs.write_table(bands, f"country_{iso3}_bands")
-outputs.suppress(bands)
+outputs.publish(bands, f"country_{iso3}_bands")
 
 # %%
 fig = describe.plot_band_shares(bands, min_n=threshold, title=f"{iso3}: share of surveys per band")
@@ -88,8 +85,7 @@ Image(filename=str(saved[0]))
 
 # %%
 indicators = describe.indicator_profile(scored, country=iso3)
-_ = outputs.write_table(indicators, f"country_{iso3}_indicators")
-outputs.suppress(indicators)
+outputs.publish(indicators, f"country_{iso3}_indicators")
 
 # %%
 fig = describe.plot_indicator_profile(indicators, min_n=threshold,
@@ -102,8 +98,7 @@ Image(filename=str(saved[0]))
 
 # %%
 trajectory = describe.trajectory(records)
-_ = outputs.write_table(trajectory, f"country_{iso3}_trajectory")
-outputs.suppress(trajectory)
+outputs.publish(trajectory, f"country_{iso3}_trajectory")
 
 # %%
 fig = describe.plot_trajectory(trajectory, min_n=threshold, title=f"{iso3}: scores by months since return")
@@ -112,8 +107,7 @@ Image(filename=str(saved[0]))
 
 # %%
 waves = describe.by_wave(records)
-_ = outputs.write_table(waves, f"country_{iso3}_waves")
-outputs.suppress(waves)
+outputs.publish(waves, f"country_{iso3}_waves")
 
 # %%
 fig = describe.plot_trajectory(waves, min_n=threshold, title=f"{iso3}: scores by wave")
@@ -132,8 +126,7 @@ Image(filename=str(saved[0]))
 
 # %%
 mentoring = describe.mentored_comparison(records)
-_ = outputs.write_table(mentoring, f"country_{iso3}_mentoring")
-outputs.suppress(mentoring)
+outputs.publish(mentoring, f"country_{iso3}_mentoring")
 
 # %% [markdown]
 # ## Key numbers

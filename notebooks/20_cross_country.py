@@ -57,8 +57,7 @@ fieldwork
 
 # %%
 means = describe.country_means(scored)
-_ = outputs.write_table(means, "cross_means")
-outputs.suppress(means)
+outputs.publish(means, "cross_means")
 
 # %%
 fig = describe.plot_country_means(means, min_n=threshold)
@@ -72,8 +71,7 @@ Image(filename=str(saved[0]))
 
 # %%
 ranks = describe.ranking(means, min_n=threshold)
-_ = outputs.write_table(ranks, "cross_ranking")
-outputs.suppress(ranks)
+outputs.publish(ranks, "cross_ranking")
 
 # %% [markdown]
 # ## Dimension profile per country
@@ -84,8 +82,7 @@ outputs.suppress(ranks)
 
 # %%
 profiles = describe.dimension_profiles(scored)
-_ = outputs.write_table(profiles, "cross_dimension_profiles")
-outputs.suppress(profiles)
+outputs.publish(profiles, "cross_dimension_profiles")
 
 # %%
 fig = describe.plot_dimension_profiles(profiles, min_n=threshold)
@@ -102,8 +99,7 @@ Image(filename=str(saved[0]))
 
 # %%
 fieldwork_table = describe.fieldwork_comparison(scored)
-_ = outputs.write_table(fieldwork_table, "cross_fieldwork")
-outputs.suppress(fieldwork_table).T
+outputs.publish(fieldwork_table, "cross_fieldwork").T
 
 # %% [markdown]
 # ## Interdependence: correlation of the dimensions
@@ -113,8 +109,7 @@ outputs.suppress(fieldwork_table).T
 
 # %%
 correlations = describe.dimension_correlations(scored, by="country")
-_ = outputs.write_table(correlations, "cross_correlations")
-outputs.suppress(correlations)
+outputs.publish(correlations, "cross_correlations")
 
 # %%
 fig = describe.plot_correlations(correlations, min_n=threshold)
@@ -178,8 +173,7 @@ Image(filename=str(saved[0]))
 
 # %%
 determinants = stats.determinants_table(scored)
-_ = outputs.write_table(determinants, "determinants", count_cols=["n_respondents", "n_respondents_level"])
-outputs.suppress(determinants, count_cols=["n_respondents", "n_respondents_level"])
+outputs.publish(determinants, "determinants", count_cols=["n_respondents", "n_respondents_level"])
 
 # %%
 fig = stats.plot_coefficients(determinants, label="term", min_n=threshold,

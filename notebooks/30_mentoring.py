@@ -86,8 +86,7 @@ outputs.suppress(balance, count_cols=balance.attrs["count_cols"])
 
 # %%
 joint = stats.balance_joint_test(balance)
-_ = outputs.write_table(joint, "mentoring_balance_joint", count_cols=["n_clusters"])
-outputs.suppress(joint, count_cols=["n_clusters"])
+outputs.publish(joint, "mentoring_balance_joint", count_cols=["n_clusters"])
 
 # %% [markdown]
 # ## Overlap of the propensity scores
@@ -100,9 +99,8 @@ outputs.suppress(joint, count_cols=["n_clusters"])
 cross_section = stats.cross_section(scored)
 overlap = stats.overlap_table(cross_section, "treated", stats.COVARIATES, fe=("country", "wave"),
                               entity="respondent_id")
-_ = outputs.write_table(overlap.drop(columns=["min", "max"]).reset_index(), "mentoring_overlap",
-                        count_cols=["n_respondents"])
-outputs.suppress(overlap.drop(columns=["min", "max"]).reset_index(), count_cols=["n_respondents"])
+outputs.publish(overlap.drop(columns=["min", "max"]).reset_index(), "mentoring_overlap",
+                count_cols=["n_respondents"])
 
 # %%
 fig = stats.plot_overlap(overlap)
@@ -118,8 +116,7 @@ Image(filename=str(saved[0]))
 
 # %%
 effects = stats.mentoring_effects(scored)
-_ = outputs.write_table(effects, "mentoring_effects", count_cols=stats.EFFECT_COUNTS)
-outputs.suppress(effects, count_cols=stats.EFFECT_COUNTS)
+outputs.publish(effects, "mentoring_effects", count_cols=stats.EFFECT_COUNTS)
 
 # %%
 fig = stats.plot_coefficients(effects, reference=planted, min_n=threshold, count_cols=stats.EFFECT_COUNTS,
@@ -136,8 +133,7 @@ Image(filename=str(saved[0]))
 
 # %%
 events = stats.event_studies(panel)
-_ = outputs.write_table(events, "mentoring_event_study", count_cols=["n_clusters", "n_treated_obs"])
-outputs.suppress(events, count_cols=["n_clusters", "n_treated_obs"])
+outputs.publish(events, "mentoring_event_study", count_cols=["n_clusters", "n_treated_obs"])
 
 # %%
 fig = stats.plot_event_study(events, title="Event study: effect by waves since mentoring started")
@@ -154,8 +150,7 @@ Image(filename=str(saved[0]))
 
 # %%
 heterogeneity = stats.heterogeneity(panel, "score_composite")
-_ = outputs.write_table(heterogeneity, "mentoring_heterogeneity", count_cols=heterogeneity.attrs["count_cols"])
-outputs.suppress(heterogeneity, count_cols=heterogeneity.attrs["count_cols"])
+outputs.publish(heterogeneity, "mentoring_heterogeneity", count_cols=heterogeneity.attrs["count_cols"])
 
 # %%
 {"groupings not estimated, and why": heterogeneity.attrs["skipped"]}
@@ -182,8 +177,7 @@ Image(filename=str(saved[0]))
 # %%
 pca_weights, pca_scored = stats.pca_rescore(scored)
 robustness = stats.robustness(scored, trim=0.1, rescored={"pca": pca_scored})
-_ = outputs.write_table(robustness, "mentoring_robustness", count_cols=robustness.attrs["count_cols"])
-outputs.suppress(robustness, count_cols=robustness.attrs["count_cols"])
+outputs.publish(robustness, "mentoring_robustness", count_cols=robustness.attrs["count_cols"])
 
 # %% [markdown]
 # ## Key numbers

@@ -79,8 +79,7 @@ Image(filename=str(saved[0]))
 
 # %%
 ranks = stats.rank_table(scored, pca_scored, min_n=threshold)
-_ = outputs.write_table(ranks, "weight_sensitivity_rankings")
-outputs.suppress(ranks)
+outputs.publish(ranks, "weight_sensitivity_rankings")
 
 # %%
 rank_correlation = stats.compare_rankings(scored, pca_scored, min_n=threshold)
@@ -101,8 +100,7 @@ Image(filename=str(saved[0]))
 # %%
 effects = stats.effects_by_scheme({"scheme": scored, "pca": pca_scored},
                                   estimators=("raw_difference", "ols_fe", "did_panel"))
-_ = outputs.write_table(effects, "weight_sensitivity", count_cols=stats.EFFECT_COUNTS)
-outputs.suppress(effects, count_cols=stats.EFFECT_COUNTS)
+outputs.publish(effects, "weight_sensitivity", count_cols=stats.EFFECT_COUNTS)
 
 # %%
 fig = stats.plot_coefficients(effects, label=["estimator", "scheme"], reference=planted, min_n=threshold,

@@ -187,3 +187,12 @@ def test_record_numbers_rounds_sorts_and_cleans(reports):
 def test_record_numbers_refuses_objects(reports):
     with pytest.raises(TypeError, match="cannot record"):
         outputs.record_numbers("sec", {"x": object()})
+
+
+def test_publish_writes_and_returns_the_same_suppressed_table(reports):
+    shown = outputs.publish(two_groups(9, 10), "p", keys=["country"])
+    written = read(reports / "tables" / "p.csv")
+    assert list(shown["suppressed"]) == [True, False]
+    assert pd.isna(shown.loc[0, "mean"]) and written.loc[0, "mean"] == ""
+    assert written.loc[1, "mean"] == "0.654321" and shown.loc[1, "mean"] == 0.654321
+    pd.testing.assert_frame_equal(shown, outputs.suppress(two_groups(9, 10), keys=["country"]))

@@ -321,7 +321,24 @@ def write_table(df: pd.DataFrame, name: str, *, count_cols: Sequence[str] | None
         :func:`disclosure_path` for ``rss check``.
     """
     _check_name(name)
+    return _write(suppress(df, count_cols=count_cols, threshold=threshold, keys=keys, groups=groups), name)
+
+
+def publish(df: pd.DataFrame, name: str, *, count_cols: Sequence[str] | None = None,
+            threshold: int | None = None, keys: Sequence[str] | None = None,
+            groups: Sequence[str] | None = None) -> pd.DataFrame:
+    """Write a table as :func:`write_table` does and return the published (suppressed) table to display.
+
+    A notebook shows exactly what it published, and disclosure control runs once.
+    """
+    _check_name(name)
     table = suppress(df, count_cols=count_cols, threshold=threshold, keys=keys, groups=groups)
+    _write(table, name)
+    return table
+
+
+def _write(table: pd.DataFrame, name: str) -> Path:
+    """Write a suppressed table and its disclosure record (for ``rss check``)."""
     path = io.write_csv(paths.TABLES / f"{name}.csv", table, float_format="%.6g")
     io.write_json(disclosure_path(name), {"format": DISCLOSURE_FORMAT, "table": f"tables/{name}.csv",
                                           "columns": [str(c) for c in table.columns],
