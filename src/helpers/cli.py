@@ -97,7 +97,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     try:
         return run(country=args.country, jobs=args.jobs, timeout=args.timeout, data=args.data, scheme=args.scheme,
-                   force=args.force)
+                   force=args.force, fresh_kernels=args.fresh_kernels)
     except RunError as exc:
         print(f"rss run: {exc}", file=sys.stderr)
         return 2
@@ -157,6 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--scheme", metavar="FILE", help="scoring scheme YAML passed to 00_prepare "
                    "(default: the notebook's)")
     r.add_argument("--force", action="store_true", help="rerun every notebook, even when nothing changed")
+    r.add_argument("--fresh-kernels", action="store_true",
+                   help="a new kernel for every notebook (default: each worker keeps one kernel, with the "
+                        "scientific stack imported once, and resets it between notebooks)")
     r.set_defaults(func=cmd_run)
 
     t = sub.add_parser("report", help="rebuild reports/report.html and tables.xlsx from the notebooks' outputs")

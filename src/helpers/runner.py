@@ -48,9 +48,19 @@ whole ``rss run`` command, most of it the pandas import of the ``rss`` entry poi
 When ``00_prepare`` reruns but writes the same rows (e.g. a new parameter that changes
 nothing), nothing downstream reruns.
 
-Each notebook runs in its own kernel, started by its own worker process (forked on
-Linux, so papermill is imported once), with the kernel spec of *this* interpreter so
-a user-level ``python3`` kernel of another environment is never picked up.
+Kernels are reused.  Each of the ``--jobs`` worker processes (forked on Linux, so
+papermill is imported once) starts one kernel, with the kernel spec of *this*
+interpreter so a user-level ``python3`` kernel of another environment is never picked
+up, and runs its notebooks on it one after another.  While a worker waits for work it
+imports the scientific stack into its kernel (:data:`WARM_MODULES`); before each
+notebook the kernel is reset to the state it had after those imports (namespace,
+history and execution counter, environment, working directory, ``sys.path``, warning
+filters, matplotlib rcParams and figures, numpy error handling; see
+:data:`_KERNEL_INIT`).  A kernel that died is replaced before the next notebook; a
+worker that timed out is killed with its kernel and replaced.  ``--fresh-kernels``
+starts a new kernel for every notebook instead; both give identical outputs
+(``tests/test_kernel_pool.py``).  Measured (``make bench``): the start and the imports
+cost ~1 s of every notebook's ~5 s before.
 
 Faults
 ------
@@ -371,6 +381,7 @@ class Result:
     duration: float
     error: dict[str, Any] | None = None
     output: Path | None = None
+    kernel_start: float = 0.0  # seconds this notebook waited for a kernel to (re)start (0: a warm kernel)
 
 
 def _rel(p: Path, root: Path) -> str:
@@ -466,55 +477,254 @@ def _import_papermill_fast() -> None:
     import papermill  # noqa: F401
 
 
-def _work(spec: dict[str, Any]) -> None:
-    """Execute one notebook in a fresh kernel; write the outcome to ``spec['result']``.
+#: Modules a pooled kernel imports before its first notebook, while its worker has nothing to run: the
+#: scientific stack the notebooks use through the helpers (most of it imported lazily inside them).
+WARM_MODULES = ("IPython.display", "pandas", "pyarrow.parquet", "matplotlib.pyplot", "matplotlib.patches",
+                "helpers.describe", "helpers.outputs", "helpers.io", "helpers.loader", "helpers.scoring",
+                "helpers.nbcheck", "helpers.stats", "scipy.stats", "scipy.special", "scipy.linalg", "seaborn",
+                "statsmodels.api", "statsmodels.formula.api", "linearmodels", "openpyxl")
 
-    Runs in a worker process.  Its stdout/stderr (and the kernel's) go to a log file.
+# Kernel side of the pool, run once in a new kernel.  ``_rss_pool.snapshot()`` records the state of a kernel
+# with nothing but imports done (after start, and after each warm-up import); ``_rss_pool.reset()``, run before
+# every notebook, brings the kernel back to it: the user namespace, In/Out history and execution counter
+# (IPython's own reset, new session: the first cell is [1] again), the environment, sys.path, the working
+# directory, warning filters (and the "shown once" registries), matplotlib's rcParams and pyplot figures,
+# numpy's error handling.  Imported modules stay: that is the point.  numpy and pyplot are imported first so
+# that their state is recorded before any notebook can change it.
+_KERNEL_INIT = r'''
+def _rss_pool_init(cwd):
+    import gc, os, sys, types, warnings
+    import numpy as np
+    import matplotlib as mpl
+    import matplotlib.pyplot as plt
+    from IPython import get_ipython
+    state = types.ModuleType("_rss_pool")
+
+    def snapshot():
+        state.environ, state.path, state.filters = dict(os.environ), list(sys.path), list(warnings.filters)
+        state.rc, state.err = mpl.rcParams.copy(), np.geterr()
+
+    def reset():
+        get_ipython().reset(new_session=True)
+        os.environ.clear()
+        os.environ.update(state.environ)
+        sys.path[:] = state.path
+        os.chdir(cwd)
+        warnings.filters[:] = state.filters
+        getattr(warnings, "_filters_mutated", lambda: None)()
+        plt.close("all")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            mpl.rcParams.update(state.rc)
+        np.seterr(**state.err)
+        gc.collect()
+
+    state.snapshot, state.reset = snapshot, reset
+    sys.modules["_rss_pool"] = state
+    snapshot()
+'''
+_RESET = "import sys as _s\n_s.modules['_rss_pool'].reset()\n"
+# a first figure loads the fonts and the Agg renderer
+_RENDER = ("import io as _io\nfrom matplotlib.figure import Figure as _F\n_f = _F(figsize=(1, 1))\n"
+           "_f.gca().set_title('x')\n_f.savefig(_io.BytesIO(), format='png')\ndel _io, _F, _f\n")
+
+
+def _pool_engine() -> str:
+    """Register (once) a papermill engine that runs a notebook on a kernel the caller started and keeps."""
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    name = "rss-pooled"
+    if name in papermill_engines._engines:
+        return name
+
+    class PooledEngine(NBClientEngine):
+        """papermill's nbclient engine, on an existing kernel and kernel client (``km``, ``kc``)."""
+
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
+                                     stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
+            import logging
+
+            kc = kwargs.pop("kc")
+            for k in ("input_path", "timeout", "startup_timeout"):
+                kwargs.pop(k, None)
+            client = PapermillNotebookClient(nb_man, timeout=execution_timeout, startup_timeout=start_timeout,
+                                             kernel_name=kernel_name, log=logging.getLogger("papermill"),
+                                             log_output=log_output, stdout_file=stdout_file,
+                                             stderr_file=stderr_file, **kwargs)
+            client.kc = kc  # nbclient starts no kernel (km has one) and no client (kc is set), and stops neither
+            return client.execute()
+
+    papermill_engines.register(name, PooledEngine)
+    return name
+
+
+class _PoolKernel:
+    """One kernel of a worker: started once, warmed while idle, reset before each notebook, restarted if dead.
+
+    With ``fresh=True`` every notebook gets a new kernel instead (the way a notebook runs on its own).
+    """
+
+    def __init__(self, root: str, *, fresh: bool):
+        self.root, self.fresh = root, fresh
+        self.km: Any = None
+        self.kc: Any = None
+        self.used = False  # has run a notebook since it started
+        self.warm: list[str] = []  # modules imported so far by the warm-up
+        self.started = 0.0  # seconds the last start took (kernel and initialisation)
+
+    def _call(self, coro_fn, *args, **kwargs):
+        from jupyter_core.utils import run_sync
+
+        return run_sync(coro_fn)(*args, **kwargs)
+
+    def _exec(self, code: str, timeout: float = 300) -> None:
+        reply = self._call(self.kc.execute_interactive, code, silent=True, store_history=False,
+                           allow_stdin=False, timeout=timeout)
+        if reply["content"].get("status") != "ok":
+            c = reply["content"]
+            raise RuntimeError(f"kernel set-up failed: {c.get('ename')}: {c.get('evalue')}")
+
+    def start(self) -> None:
+        from jupyter_client.kernelspec import KernelSpecManager
+        from jupyter_client.manager import AsyncKernelManager
+
+        t0 = time.perf_counter()
+        self.stop()
+        # A new manager each time (a stopped one has closed its ZeroMQ context).  No kernel dirs: "python3"
+        # resolves to ipykernel's native spec, i.e. this interpreter.  The asynchronous manager matters: with a
+        # blocking one, nbclient waits for a reply in a blocking call and never notices a kernel that died
+        # (killed by a signal, out of memory) until the timeout.
+        self.km = AsyncKernelManager(kernel_name="python3", kernel_spec_manager=KernelSpecManager(kernel_dirs=[]))
+        self._call(self.km.start_kernel, cwd=self.root)
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        self._call(self.kc.wait_for_ready, timeout=120)
+        self.kc.allow_stdin = False
+        if not self.fresh:
+            self._exec(_KERNEL_INIT + f"\n_rss_pool_init({self.root!r})\n")
+        self.used, self.warm = False, []
+        self.started = time.perf_counter() - t0
+
+    def alive(self) -> bool:
+        try:
+            return self.kc is not None and bool(self._call(self.km.is_alive))
+        except Exception:  # noqa: BLE001
+            return False
+
+    def warm_up(self, idle) -> None:
+        """Import :data:`WARM_MODULES` one by one while ``idle()`` (no notebook waiting); a missing one is skipped.
+
+        A kernel that ran a notebook is reset first, so that the state recorded after each import is clean.
+        """
+        if self.fresh or not idle():
+            return
+        todo = [m for m in (*WARM_MODULES, "render") if m not in self.warm]
+        if todo and self.used:
+            self._exec(_RESET)
+        for m in todo:
+            if not idle():
+                return
+            code = _RENDER if m == "render" else f"try:\n    import {m}\nexcept ImportError:\n    pass\n"
+            self._exec(code + "import sys as _s\n_s.modules['_rss_pool'].snapshot()\ndel _s\n")
+            self.warm.append(m)
+
+    def prepare(self) -> float:
+        """Make the kernel ready for a notebook; return the seconds a (re)start took (0 when reused)."""
+        if self.fresh and self.used or not self.alive():
+            self.start()
+            return self.started
+        if not self.fresh:  # back to the recorded state (a first notebook too: the set-up ran code)
+            self._exec(_RESET)
+        return 0.0
+
+    def stop(self) -> None:
+        if self.kc is not None:
+            with contextlib.suppress(Exception):
+                self.kc.stop_channels()
+            self.kc = None
+        with contextlib.suppress(Exception):
+            if self.km is not None and self.km.has_kernel:
+                self._call(self.km.shutdown_kernel, now=True)
+        self.km = None
+
+
+def _serve(conn: Any, cfg: dict[str, Any]) -> None:
+    """A worker: owns one kernel and executes the notebooks the runner sends, one at a time.
+
+    Receives job specs over ``conn`` (``None``: stop), writes each outcome to ``spec['result']``
+    (atomically) and then sends the job id back.  Between notebooks, while nothing is waiting,
+    it imports the scientific stack into its kernel (:data:`WARM_MODULES`), so that cost is paid
+    once per worker rather than once per notebook.  Its own output goes to the job's log; the
+    kernel's low-level output (not the notebook's, which papermill records) to the worker's log.
     """
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the workers
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's SIGTERM handler is not for workers
-    os.environ["RSS_ROOT"] = spec["root"]  # the kernel writes where the runner reads, whatever its caller's env
+    os.environ["RSS_ROOT"] = cfg["root"]  # the kernel writes where the runner reads, whatever its caller's env
     # Notebooks already run side by side, one per core: BLAS threads inside each kernel only fight over the same
     # cores (measured: the statistics notebooks ran up to 2x slower).  One thread per kernel, unless the user says.
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
-    fd = os.open(spec["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    result: dict[str, Any] = {"status": "ok"}
-    km = None
-    try:
-        _import_papermill_fast()
-        import papermill as pm
-        from jupyter_client.kernelspec import KernelSpecManager
-        from jupyter_client.manager import AsyncKernelManager
 
-        # No kernel dirs: "python3" resolves to ipykernel's native spec, i.e. this interpreter.  The
-        # asynchronous manager matters: with a blocking one, nbclient waits for a reply in a blocking call
-        # and never notices a kernel that died (killed by a signal, out of memory) until the timeout.
-        km = AsyncKernelManager(kernel_name="python3", kernel_spec_manager=KernelSpecManager(kernel_dirs=[]))
-        pm.execute_notebook(spec["input"], spec["output"], parameters=spec["params"], kernel_name="python3",
-                            km=km, progress_bar=False, cwd=spec["cwd"], start_timeout=120)
-    except BaseException as exc:  # noqa: BLE001 -- every failure is reported, none escapes the worker
-        if type(exc).__name__ == "PapermillExecutionError":
-            result = {"status": "failed", "cell": exc.cell_index, "exec_count": exc.exec_count,
-                      "ename": exc.ename, "evalue": exc.evalue, "line": _error_line(exc.traceback)}
-        else:
-            result = {"status": "failed", "ename": type(exc).__name__, "evalue": str(exc)}
-    finally:
-        if km is not None:
-            with contextlib.suppress(Exception):
-                if km.has_kernel:
-                    from jupyter_client.utils import run_sync
+    def log_to(path: str) -> None:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
 
-                    run_sync(km.shutdown_kernel)(now=True)
+    log_to(cfg["log"])
     from .io import write_text
 
-    write_text(spec["result"], json.dumps(result, default=str))  # atomic: the parent never reads half of it
-    sys.stdout.flush()
-    sys.stderr.flush()
+    _import_papermill_fast()
+    import papermill as pm
+
+    engine = _pool_engine()
+    kernel = _PoolKernel(cfg["root"], fresh=cfg["fresh"])
+    restart = 0.0
+    try:
+        try:
+            kernel.start()
+            restart = kernel.started
+            kernel.warm_up(lambda: not conn.poll())
+        except Exception:  # noqa: BLE001 -- the first notebook tries again and reports what fails
+            pass
+        while True:
+            spec = conn.recv()
+            if spec is None:
+                break
+            log_to(spec["log"])
+            result: dict[str, Any] = {"status": "ok"}
+            try:
+                restart += kernel.prepare()
+                result["kernel_start"] = round(restart, 3)
+                kernel.used = True
+                pm.execute_notebook(spec["input"], spec["output"], parameters=spec["params"],
+                                    kernel_name="python3", engine_name=engine, km=kernel.km, kc=kernel.kc,
+                                    progress_bar=False, cwd=spec["cwd"], start_timeout=120)
+            except BaseException as exc:  # noqa: BLE001 -- every failure is reported, none escapes the worker
+                if type(exc).__name__ == "PapermillExecutionError":
+                    result = {"status": "failed", "cell": exc.cell_index, "exec_count": exc.exec_count,
+                              "ename": exc.ename, "evalue": exc.evalue, "line": _error_line(exc.traceback)}
+                else:
+                    result = {"status": "failed", "ename": type(exc).__name__, "evalue": str(exc)}
+            write_text(spec["result"], json.dumps(result, default=str))  # atomic: the parent never reads half
+            sys.stdout.flush()
+            sys.stderr.flush()
+            log_to(cfg["log"])
+            conn.send(spec["id"])
+            restart = 0.0
+            try:
+                if not kernel.alive():  # died with its notebook: a new one, before the next is sent
+                    kernel.start()
+                    restart = kernel.started
+                kernel.warm_up(lambda: not conn.poll())
+            except Exception:  # noqa: BLE001 -- the next notebook tries again and reports what fails
+                pass
+    finally:
+        kernel.stop()
 
 
 def _kill(proc: Any) -> None:
@@ -611,14 +821,53 @@ class Progress:
 # execution (parent side)
 
 
+class _Slot:
+    """The runner's end of a worker process (:func:`_serve`): its process and the pipe to it."""
+
+    def __init__(self, ctx: Any, cfg: dict[str, Any], number: int):
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_serve, args=(child, cfg), name=f"rss-worker-{number}", daemon=False)
+        self.proc.start()
+        child.close()
+
+    def send(self, spec: dict[str, Any]) -> None:
+        self.conn.send(spec)
+
+    def done(self) -> bool:
+        """Whether the worker reported its notebook finished (False when it died instead)."""
+        try:
+            if self.conn.poll():
+                self.conn.recv()
+                return True
+        except (EOFError, OSError):
+            pass
+        return False
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.conn.send(None)
+
+    def join(self, timeout: float = 10.0) -> None:
+        self.proc.join(timeout)
+        if self.proc.is_alive():
+            _kill(self.proc)
+        self.conn.close()
+
+
 class Executor:
-    """Run jobs in worker processes, at most ``jobs`` at a time, each with a timeout."""
+    """Run jobs on worker processes that each keep a kernel, at most ``jobs`` at a time, each with a timeout.
+
+    A worker runs its notebooks one after another on the same kernel, reset between them
+    (:func:`_serve`); a worker that timed out or died is replaced by a new one.
+    """
 
     def __init__(self, lay: _Layout, man: dict[str, Any], *, jobs: int, timeout: float, progress: Progress,
-                 save: Any):
+                 save: Any, fresh: bool = False):
         self.lay, self.man, self.jobs, self.timeout = lay, man, max(1, jobs), timeout
-        self.progress, self.save = progress, save
+        self.progress, self.save, self.fresh = progress, save, fresh
         self.ctx = None
+        self.idle: list[_Slot] = []  # workers with a kernel, waiting for a notebook
+        self.slots = 0  # workers started so far (their number names their log)
         self.git: dict[str, Any] | None = None
         self.durations: list[float] = []
 
@@ -680,6 +929,26 @@ class Executor:
             work += max(exp - (now - start), 1.0)
         return work / self.jobs
 
+    def open(self, n: int) -> None:
+        """Start workers (each with its kernel) until ``n`` wait for work, at most ``jobs``."""
+        while len(self.idle) < min(n, self.jobs):
+            self.idle.append(self._new_slot())
+
+    def _new_slot(self) -> _Slot:
+        self.lay.logs.mkdir(parents=True, exist_ok=True)
+        self.slots += 1
+        cfg = {"root": str(self.lay.root), "fresh": self.fresh,
+               "log": str(self.lay.logs / f"worker-{self.slots}.log")}
+        return _Slot(self.ctx, cfg, self.slots)
+
+    def close(self) -> None:
+        """Stop the idle workers and their kernels (each shuts its kernel down; killed if it takes long)."""
+        slots, self.idle = self.idle, []
+        for slot in slots:
+            slot.stop()
+        for slot in slots:
+            slot.join()
+
     def run(self, todo: list[Job], done_ok: set[str]) -> dict[str, Result]:
         """Run ``todo`` respecting ``needs`` (a job runs when all it needs is in ``done_ok``)."""
         from multiprocessing.connection import wait
@@ -687,8 +956,10 @@ class Executor:
         self.lay.running.mkdir(parents=True, exist_ok=True)
         self.lay.logs.mkdir(parents=True, exist_ok=True)
         results: dict[str, Result] = {}
-        pending = sorted(todo, key=lambda j: (-(j.expected if j.expected is not None else float("inf")), j.id))
-        running: dict[str, tuple[Any, float, Job]] = {}
+        # longest first by the previous run; never run: the pooled notebooks (all countries' rows) first
+        pending = sorted(todo, key=lambda j: (-(j.expected if j.expected is not None else float("inf")),
+                                              j.notebook.kind != "once", j.id))
+        running: dict[str, tuple[_Slot, float, Job]] = {}
         todo_ids = {j.id for j in todo}
         try:
             while pending or running:
@@ -715,31 +986,38 @@ class Executor:
                     break
                 self.progress.status(sorted(running), self._eta(pending, running))
                 now = time.monotonic()
-                next_deadline = min(start + self.timeout for _p, start, _j in running.values())
-                wait([p.sentinel for p, _s, _j in running.values()],
+                next_deadline = min(start + self.timeout for _s, start, _j in running.values())
+                wait([w for s, _t, _j in running.values() for w in (s.conn, s.proc.sentinel)],
                      timeout=max(0.05, min(0.5 if self.progress.tty else 5.0, next_deadline - now)))
                 now = time.monotonic()
-                for jid, (proc, start, job) in list(running.items()):
-                    if not proc.is_alive():
-                        proc.join()
+                for jid, (slot, start, job) in list(running.items()):
+                    if slot.done():
                         del running[jid]
-                        results[jid] = self._finish(job, now - start, proc.exitcode, timed_out=False)
+                        results[jid] = self._finish(job, now - start, None, timed_out=False)
+                        self.idle.append(slot)
+                    elif not slot.proc.is_alive():
+                        slot.proc.join()
+                        del running[jid]
+                        results[jid] = self._finish(job, now - start, slot.proc.exitcode, timed_out=False)
                     elif now - start > self.timeout:
-                        _kill(proc)
+                        _kill(slot.proc)
                         del running[jid]
                         results[jid] = self._finish(job, now - start, None, timed_out=True)
                     else:
                         continue
                     self.progress.finished(jid, results[jid], self._eta(pending, running))
         except KeyboardInterrupt:
-            for jid, (proc, start, job) in running.items():
-                _kill(proc)
+            for jid, (slot, start, job) in running.items():
+                _kill(slot.proc)
                 results[jid] = Result("interrupted", time.monotonic() - start)
                 self._record(job, results[jid])
                 for suffix in (".ipynb", ".result.json"):
                     with contextlib.suppress(FileNotFoundError):
                         (self.lay.running / f"{jid}{suffix}").unlink()
             running.clear()
+            for slot in self.idle:
+                _kill(slot.proc)
+            self.idle = []
             self.save()
             raise
         finally:
@@ -747,18 +1025,17 @@ class Executor:
                 _sweep(self.lay)
         return results
 
-    def _start(self, job: Job):
+    def _start(self, job: Job) -> _Slot:
         lay = self.lay
         for suffix in (".ipynb", ".result.json"):
             with contextlib.suppress(FileNotFoundError):
                 (lay.running / f"{job.id}{suffix}").unlink()
-        spec = {"input": str(lay.source(job.notebook)), "output": str(lay.running / f"{job.id}.ipynb"),
-                "params": job.params, "cwd": str(lay.root), "root": str(lay.root),
-                "log": str(lay.logs / f"{job.id}.log"),
+        spec = {"id": job.id, "input": str(lay.source(job.notebook)), "output": str(lay.running / f"{job.id}.ipynb"),
+                "params": job.params, "cwd": str(lay.root), "log": str(lay.logs / f"{job.id}.log"),
                 "result": str(lay.running / f"{job.id}.result.json")}
-        proc = self.ctx.Process(target=_work, args=(spec,), name=f"rss-{job.id}", daemon=False)
-        proc.start()
-        return proc
+        slot = self.idle.pop(0) if self.idle else self._new_slot()
+        slot.send(spec)
+        return slot
 
     def _finish(self, job: Job, duration: float, exitcode: int | None, *, timed_out: bool) -> Result:
         lay = self.lay
@@ -782,11 +1059,12 @@ class Executor:
                                       "of memory, or it called os._exit); the outputs of that notebook are "
                                       "incomplete", **_running_cell(tmp)}
         status = info.pop("status")
+        kernel_start = float(info.pop("kernel_start", 0.0) or 0.0)
         if status == "ok" and tmp.is_file():
             os.replace(tmp, lay.output(job.id))
             with contextlib.suppress(FileNotFoundError):
                 lay.failed(job.id).unlink()
-            res = Result("ok", duration, None, lay.output(job.id))
+            res = Result("ok", duration, None, lay.output(job.id), kernel_start)
         else:
             if status == "ok":  # papermill reported success but wrote nothing
                 status, info = "failed", {"ename": "NoOutput", "evalue": "no executed notebook was written"}
@@ -799,7 +1077,7 @@ class Executor:
                 os.replace(tmp, lay.failed(job.id))
                 out = lay.failed(job.id)
             info["log"] = _rel(lay.logs / f"{job.id}.log", lay.root)
-            res = Result(status, duration, info, out)
+            res = Result(status, duration, info, out, kernel_start)
         self._record(job, res)
         self.save()
         self.durations.append(duration)
@@ -809,6 +1087,7 @@ class Executor:
         self.man["jobs"][job.id] = {
             "notebook": job.notebook.name, "country": job.country, "params": job.params, "key": job.key,
             "parts": job.parts, "status": res.status, "duration": round(res.duration, 3),
+            "kernel_start": round(res.kernel_start, 3),
             "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "output": _rel(res.output, self.lay.root) if res.output else None,
             "error": res.error, "git": self.git,
@@ -969,7 +1248,8 @@ def _pair_differs_cached(man: dict[str, Any], name: str, py: Path, ipynb: Path) 
 
 def run(*, country: str | None = None, jobs: int | None = None, timeout: float = DEFAULT_TIMEOUT,
         data: str | Path | None = None, scheme: str | Path | None = None, force: bool = False,
-        registry: tuple[Notebook, ...] = REGISTRY, stream: TextIO | None = None, tty: bool | None = None) -> int:
+        registry: tuple[Notebook, ...] = REGISTRY, stream: TextIO | None = None, tty: bool | None = None,
+        fresh_kernels: bool = False) -> int:
     """Run the pipeline incrementally and rebuild the report; return the exit status.
 
     Parameters
@@ -987,6 +1267,9 @@ def run(*, country: str | None = None, jobs: int | None = None, timeout: float =
         Scoring-scheme file passed to ``00_prepare`` (default: the notebook's own).
     force
         Rerun every notebook, whatever the manifest says.
+    fresh_kernels
+        Start a new kernel for every notebook instead of reusing each worker's kernel
+        (slower; the outputs are the same, which ``tests/test_runner.py`` checks).
 
     Returns
     -------
@@ -1002,9 +1285,14 @@ def run(*, country: str | None = None, jobs: int | None = None, timeout: float =
         raise RunError(f"--timeout must be a number of seconds > 0; found {timeout!r}")
     lay = _Layout(paths.ROOT)
     progress = Progress(stream, tty=tty)
+    cleanups: list[Any] = []
     with _lock(lay), _sigterm_interrupts():
-        return _run(lay, progress, country=country, jobs=jobs or _count_cpus(), timeout=timeout, data=data,
-                    scheme=scheme, force=force, registry=registry)
+        try:
+            return _run(lay, progress, country=country, jobs=jobs or _count_cpus(), timeout=timeout, data=data,
+                        scheme=scheme, force=force, registry=registry, fresh=fresh_kernels, cleanups=cleanups)
+        finally:
+            for cleanup in cleanups:
+                cleanup()
 
 
 @contextlib.contextmanager
@@ -1027,7 +1315,8 @@ def _sigterm_interrupts():
         signal.signal(signal.SIGTERM, previous)
 
 
-def _run(lay: _Layout, progress: Progress, *, country, jobs, timeout, data, scheme, force, registry) -> int:
+def _run(lay: _Layout, progress: Progress, *, country, jobs, timeout, data, scheme, force, registry, fresh,
+         cleanups) -> int:
     t_start = time.time()
     from .settings import SettingError, disclosure_threshold
 
@@ -1115,7 +1404,8 @@ def _run(lay: _Layout, progress: Progress, *, country, jobs, timeout, data, sche
         man["files"] = {**hasher.used}
         write_json(lay.manifest, man)
 
-    executor = Executor(lay, man, jobs=jobs, timeout=timeout, progress=progress, save=save)
+    executor = Executor(lay, man, jobs=jobs, timeout=timeout, progress=progress, save=save, fresh=fresh)
+    cleanups.append(executor.close)  # whatever happens, no worker or kernel outlives the run
     ready = False
 
     def get_ready() -> bool:
@@ -1148,6 +1438,8 @@ def _run(lay: _Layout, progress: Progress, *, country, jobs, timeout, data, sche
         if not get_ready():
             return 2
         progress.line(f"rss run: {', '.join(j.id for j in prep_todo)} on {_rel(source, lay.root)} ...")
+        # every worker starts now: while the prepare step runs on one, the others start and warm their kernels
+        executor.open(jobs)
         results.update(executor.run(prep_todo, set()))
         if any(r.status != "ok" for r in results.values()):
             save()
@@ -1216,7 +1508,9 @@ def _run(lay: _Layout, progress: Progress, *, country, jobs, timeout, data, sche
                       f"({len(rest) - len(todo)} up to date, {len(countries)} countries) on {jobs} "
                       f"worker{'s' if jobs != 1 else ''}")
         done_ok = {j.id for j in rest if j not in todo}
+        executor.open(len(todo))
         results.update(executor.run(todo, done_ok))
+    executor.close()  # the kernels' memory is free before the report is built
     if missing:
         progress.line(f"not written yet (skipped; their report sections say so): {', '.join(missing)}")
 
