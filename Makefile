@@ -74,8 +74,8 @@ lab: $(STAMP) ## start JupyterLab on the notebooks with the project kernel
 	$(BIN)/python -m ipykernel install --sys-prefix --name rss-workspace --display-name "RSS workspace (.venv)"
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
-bench: $(STAMP) ## measure speed and memory, write reports/bench/bench.json
-	$(BIN)/python -m helpers.bench
+bench: $(STAMP) ## measure speed and memory, write reports/bench/bench.json (BENCH="--only report --repeat 5")
+	$(BIN)/python -m helpers.bench $(BENCH)
 
 validate: $(STAMP) ## Monte-Carlo check of the DiD confidence interval (200 simulated datasets; minutes)
 	$(BIN)/python -m helpers.validate_mc --reps 200

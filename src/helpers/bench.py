@@ -1,27 +1,56 @@
 """``make bench``: speed and memory, measured, never asserted in tests.
 
-Each benchmark runs its work in a fresh Python process several times and reports the
-median, min and max wall time and the peak resident memory of that process
-(``ru_maxrss``, imports included).  Results go to ``reports/bench/bench.json`` and a
+Every benchmark runs in a fresh Python process, several times (``--repeat``), and
+reports the median, min and max of each figure.  Results go to
+``reports/bench/bench.json`` (merged with earlier results of other benchmarks) and a
 printed table.
 
-    python -m helpers.bench                 # everything
-    python -m helpers.bench --only load_score_1m --repeat 5
+    python -m helpers.bench                               # everything (~30 min on 2 cores)
+    python -m helpers.bench --only report --repeat 5
+    python -m helpers.bench --only scaling --scales 1 10
+
+Benchmarks (the numbers of issue 8):
+
+``report`` (1, 2, 3, 4)
+    A fresh temporary project (the notebooks, the default synthetic data, no outputs,
+    no manifest): the full ``rss run`` (notebooks and report); the same analyses as one
+    plain Python process (every notebook exported with jupytext, its parameters
+    injected as papermill would, run one after another in one interpreter, after the
+    outputs were cleared again) and the ratio full / script of each run; the split of
+    every executed notebook into kernel start, papermill overhead, imports cell and
+    work; a no-op rerun; a rerun after one answer of one country (the smallest) changed.
+``load_score_1m`` (5)
+    Load, validate and score ~1,000,000 surveys from Parquet: time and peak memory.
+``scaling`` (6)
+    The full report at the default size x1, x10, x50 (``--scales``): time and peak
+    memory.
+``make_test`` (7)
+    ``make test`` in this checkout, with the environment installed.
+``synth_default``, ``synth_1m``
+    Writing the default synthetic dataset; simulating ~1,000,000 surveys in memory.
+
+Peak memory is the process's own ``ru_maxrss`` for single-process benchmarks; for
+runs with workers and kernels it is the largest *sum* of the resident memory of the
+process tree, sampled every 0.1 s (shared pages count once per process: an upper bound).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
-import textwrap
+import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import paths
 from .io import write_json
@@ -30,6 +59,8 @@ __all__ = ["main"]
 
 BENCH_DIR = paths.REPORTS / "bench"
 CACHE = paths.PROCESSED / "bench"
+#: Scales of the default dataset for the scaling benchmark.
+SCALES = (1, 10, 50)
 
 
 @dataclass
@@ -37,19 +68,137 @@ class Bench:
     name: str
     what: str
     target: str
-    setup: Callable[[], None] | None
-    code: str  # Python run in a fresh process; prints a JSON dict with "seconds", "peak_mib" (and *_seconds)
+    fn: Callable[[dict[str, Any]], dict[str, Any]]  # runs in a fresh process; returns the figures of one run
+    setup: Callable[[], None] | None = None
 
 
 REGISTRY: list[Bench] = []
 
 
 def bench(name: str, what: str, target: str, setup: Callable[[], None] | None = None):
-    def deco(fn: Callable[[], str]) -> Callable[[], str]:
-        REGISTRY.append(Bench(name, what, target, setup, textwrap.dedent(fn())))
+    def deco(fn: Callable[[dict[str, Any]], dict[str, Any]]):
+        REGISTRY.append(Bench(name, what, target, fn, setup))
         return fn
 
     return deco
+
+
+# ------------------------------------------------------------------------------------------------ measuring
+
+
+def _peak_self_mib() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class TreePeak:
+    """Largest sum of resident memory of a process and its descendants, sampled every ``interval`` s."""
+
+    def __init__(self, pid: int, interval: float = 0.1):
+        import psutil  # a dependency of ipykernel
+
+        self.proc, self.interval, self.peak = psutil.Process(pid), interval, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        import psutil
+
+        while not self._stop.is_set():
+            total = 0
+            try:
+                for p in [self.proc, *self.proc.children(recursive=True)]:
+                    try:
+                        total += p.memory_info().rss
+                    except psutil.Error:
+                        pass
+            except psutil.Error:
+                pass
+            self.peak = max(self.peak, total)
+            self._stop.wait(self.interval)
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak / 2**20
+
+
+def _run_measured(cmd: list[str], **kw: Any) -> tuple[float, float]:
+    """Run ``cmd`` to completion; return (wall seconds, peak MiB of its process tree).  Fails loudly."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
+    peak = TreePeak(proc.pid)
+    out, _ = proc.communicate()
+    seconds = time.perf_counter() - t0
+    mib = peak.stop()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out[-4000:]}")
+    return seconds, mib
+
+
+def _project(data: Path | None = None, *, scale: float | None = None) -> tuple[Path, dict[str, str]]:
+    """A fresh temporary project: the notebooks and a copy of ``data`` (or synthetic data at ``scale``)."""
+    root = Path(tempfile.mkdtemp(prefix="rss-bench-"))
+    shutil.copytree(paths.NOTEBOOKS, root / "notebooks")
+    env = {**os.environ, "RSS_ROOT": str(root)}
+    env.pop("RSS_DATA", None)
+    target = root / "data" / "raw" / "synthetic"
+    if scale is None:
+        shutil.copytree(data or paths.SYNTHETIC, target)
+    else:
+        subprocess.run([sys.executable, "-m", "helpers.cli", "synth", "-o", str(target), "--scale", str(scale)],
+                       env=env, check=True, capture_output=True)
+    return root, env
+
+
+def _rss_run(root: Path, env: dict[str, str], jobs: int) -> tuple[float, float]:
+    return _run_measured([sys.executable, "-m", "helpers.cli", "run", "--jobs", str(jobs)], env=env, cwd=root)
+
+
+def _clear_outputs(root: Path) -> None:
+    for d in (root / "reports", root / "data" / "processed"):
+        shutil.rmtree(d, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------------------------ the script
+
+
+def export_script(root: Path, jobs: list[dict[str, Any]]) -> str:
+    """One plain Python program running ``jobs`` (notebook, parameters) in order, as papermill would.
+
+    Each notebook is parameterised with papermill (the same injected cell) and exported
+    with jupytext; each runs in a fresh namespace, in one interpreter.
+    """
+    import jupytext
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
+    parts = ["import os, sys, time\n", f"os.chdir({str(root)!r})\n", "_times = {}\n"]
+    for i, job in enumerate(jobs):
+        nb = load_notebook_node(str(root / "notebooks" / f"{job['notebook']}.ipynb"))  # as papermill reads it
+        nb = parameterize_notebook(nb, job["params"], kernel_name="python3", language="python")
+        code = jupytext.writes(nb, fmt="py:percent")
+        parts.append(f"_code_{i} = compile({code!r}, {job['id'] + '.py'!r}, 'exec')\n")
+    for i, job in enumerate(jobs):
+        parts.append(f"_t = time.perf_counter()\nexec(_code_{i}, {{'__name__': '__main__'}})\n"
+                     f"_times[{job['id']!r}] = time.perf_counter() - _t\n")
+    parts.append("import json\nprint('TIMES ' + json.dumps(_times))\n")
+    return "".join(parts)
+
+
+def _script_jobs(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """The jobs of a full run in dependency order: prepare, countries, once-notebooks."""
+    from .runner import REGISTRY as NOTEBOOKS
+
+    kinds = {nb.name: nb.kind for nb in NOTEBOOKS}
+    order = {"prepare": 0, "country": 1, "once": 2}
+    jobs = [{"id": jid, "notebook": j["notebook"], "params": j["params"]} for jid, j in manifest["jobs"].items()]
+    return sorted(jobs, key=lambda j: (order[kinds[j["notebook"]]], j["id"]))
+
+
+# ------------------------------------------------------------------------------------------------ benchmarks
 
 
 def _big_parquet() -> Path:
@@ -68,129 +217,169 @@ def _make_big_parquet() -> None:
     write_parquet(target, df)
 
 
-_PEAK = """
-import json, resource, sys
-print(json.dumps({"seconds": SECONDS, "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  **EXTRA}))
-"""
-
-
-def _timed(body: str, extra: str = "{}") -> str:
-    return (
-        "import time\n"
-        + body.replace("START", "t0 = time.perf_counter()").replace("STOP", "SECONDS = time.perf_counter() - t0")
-        + _PEAK.replace("EXTRA", extra)
-    )
-
-
-@bench("load_score_1m", "load + validate + score ~1,000,000 surveys from Parquet", "<= 2 s, <= 1024 MiB",
-       setup=_make_big_parquet)
-def _load_score_1m() -> str:
-    return _timed(f"""
-from helpers.loader import load
-from helpers.scoring import score
-START
-res = load({str(_big_parquet())!r})
-out = score(res.data, res.scheme)
-STOP
-n = len(out)
-""", '{"rows": n}')
-
-
-@bench("synth_default", "generate and write the default synthetic dataset (~20,000 surveys)", "<= 5 s")
-def _synth_default() -> str:
-    return _timed("""
-import tempfile
-from helpers.synthetic import write_dataset
-d = tempfile.mkdtemp()
-START
-files = write_dataset(d)
-STOP
-""")
-
-
-@bench("synth_1m", "simulate ~1,000,000 surveys in memory (scale 50)", "<= 60 s")
-def _synth_1m() -> str:
-    return _timed("""
-from helpers.synthetic import simulate
-START
-df, truth = simulate(seed=1, scale=50)
-STOP
-n = len(df)
-""", '{"rows": n}')
-
-
-@bench("report", "full report on the default data in a fresh project (outputs cleared), then a no-op rerun "
-       "and a rerun after one country's input changed", "full <= 60 s, no-op <= 1 s, one country <= 10 s",
-       setup=lambda: _ensure_default_data())
-def _report() -> str:
-    return f"""
-import json, os, resource, shutil, subprocess, sys, tempfile, time
-from pathlib import Path
-import nbformat
-import pandas as pd
-from helpers.io import write_csv
-root = Path(tempfile.mkdtemp(prefix="rss-bench-"))
-shutil.copytree({str(paths.NOTEBOOKS)!r}, root / "notebooks")
-shutil.copytree({str(paths.SYNTHETIC)!r}, root / "data" / "raw" / "synthetic")
-env = {{**os.environ, "RSS_ROOT": str(root)}}
-env.pop("RSS_DATA", None)
-rss = [sys.executable, "-m", "helpers.cli", "run"]
-
-def timed():
-    t0 = time.perf_counter()
-    subprocess.run(rss, env=env, check=True, capture_output=True)
-    return time.perf_counter() - t0
-
-full = timed()
-noop = timed()
-csv = root / "data" / "raw" / "synthetic" / "som.csv"   # the smallest country: change one answer
-df = pd.read_csv(csv, dtype=str, keep_default_na=False)
-df.loc[0, "eco_employed"] = "1" if df.loc[0, "eco_employed"] != "1" else "0"
-write_csv(csv, df)  # atomically, as every write of the workspace
-one = timed()
-split = []
-for f in sorted((root / "reports" / "notebooks").glob("*.ipynb")):
-    nb = nbformat.read(f, as_version=4)
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    tags = [c.metadata.get("tags", []) for c in code]
-    after = max(i for i, t in enumerate(tags) if "parameters" in t or "injected-parameters" in t) + 1
-    cell_time = [c.metadata.get("papermill", {{}}).get("duration") or 0.0 for c in code]
-    total = nb.metadata["papermill"]["duration"]
-    split.append({{"notebook": f.stem, "total": total, "kernel_and_overhead": total - sum(cell_time),
-                  "imports": cell_time[after], "work": sum(cell_time) - cell_time[after]}})
-shutil.rmtree(root)
-med = {{k: sorted(s[k] for s in split)[len(split) // 2] for k in ("total", "kernel_and_overhead", "imports", "work")}}
-print(json.dumps({{"seconds": full, "noop_seconds": noop, "one_country_seconds": one,
-                  "peak_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-                  "notebooks": len(split), "median_notebook_split": med, "split": split}}))
-"""
-
-
 def _ensure_default_data() -> None:
     if not (paths.SYNTHETIC / "truth.json").exists():
         raise SystemExit("make bench needs the default data: run `make data` first")
 
 
-def _run_once(code: str) -> dict:
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+@bench("report", "default data, fresh project: full rss run; the same analyses as one plain Python process "
+       "(ratio full / script); no-op rerun; rerun after one country's input changed",
+       "ratio <= 1.0, no-op <= 1 s, one country <= 10 s", setup=_ensure_default_data)
+def _report(opts: dict[str, Any]) -> dict[str, Any]:
+    import pandas as pd
+
+    from .io import write_csv
+
+    jobs = opts["jobs"]
+    root, env = _project()
+    try:
+        full, peak = _rss_run(root, env, jobs)
+        manifest = json.loads((root / "reports" / ".manifest.json").read_text())
+        split = _split(root, manifest)
+        noop, _ = _rss_run(root, env, jobs)
+        csv = root / "data" / "raw" / "synthetic" / "som.csv"  # the smallest country: change one answer
+        original = csv.read_bytes()
+        df = pd.read_csv(csv, dtype=str, keep_default_na=False)
+        df.loc[0, "eco_employed"] = "1" if df.loc[0, "eco_employed"] != "1" else "0"
+        write_csv(csv, df)
+        one, _ = _rss_run(root, env, jobs)
+        one_ran = len(json.loads((root / "reports" / ".manifest.json").read_text())["run"]["ran"])
+        # the same analyses in one process, from the same input, outputs cleared
+        csv.write_bytes(original)
+        script = root / "all_notebooks.py"
+        script.write_text(export_script(root, _script_jobs(manifest)))
+        _clear_outputs(root)
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, str(script)], cwd=root, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        tree = TreePeak(proc.pid)
+        out, err = proc.communicate()
+        script_s, script_mib = time.perf_counter() - t0, tree.stop()
+        if proc.returncode != 0:
+            raise RuntimeError(f"the one-process script failed:\n{err[-4000:]}")
+        times = json.loads(next(ln for ln in out.splitlines() if ln.startswith("TIMES "))[6:])
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    med = {k: statistics.median(s[k] for s in split) for k in split[0] if k != "notebook"}
+    return {"seconds": full, "peak_mib": peak, "script_seconds": script_s, "script_peak_mib": script_mib,
+            "ratio": full / script_s, "noop_seconds": noop, "one_country_seconds": one,
+            "one_country_notebooks": one_ran, "notebooks": len(split), "median_notebook_split": med,
+            "split": split, "script_notebook_seconds": times}
+
+
+def _split(root: Path, manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per executed notebook: kernel (re)start it waited for, papermill overhead, imports cell, the rest."""
+    import nbformat
+
+    split = []
+    for jid, job in sorted(manifest["jobs"].items()):
+        nb = nbformat.read(root / "reports" / "notebooks" / f"{jid}.ipynb", as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        tags = [c.metadata.get("tags", []) for c in code]
+        after = max(i for i, t in enumerate(tags) if "parameters" in t or "injected-parameters" in t) + 1
+        cell_time = [c.metadata.get("papermill", {}).get("duration") or 0.0 for c in code]
+        total = job["duration"]
+        kernel = job.get("kernel_start", 0.0)
+        split.append({"notebook": jid, "total": total, "kernel_start": kernel,
+                      "papermill": max(total - kernel - sum(cell_time), 0.0),
+                      "imports": cell_time[after], "work": sum(cell_time) - cell_time[after]})
+    return split
+
+
+@bench("load_score_1m", "load + validate + score ~1,000,000 surveys from Parquet", "<= 2 s, <= 1024 MiB",
+       setup=_make_big_parquet)
+def _load_score_1m(opts: dict[str, Any]) -> dict[str, Any]:
+    from .loader import load
+    from .scoring import score
+
+    t0 = time.perf_counter()
+    res = load(_big_parquet())
+    out = score(res.data, res.scheme)
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "peak_mib": _peak_self_mib(), "rows": len(out)}
+
+
+@bench("scaling", "full report at the default size x1, x10, x50 (fresh project each): time and peak memory",
+       "x50 <= 10 x the x1 time")
+def _scaling(opts: dict[str, Any]) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    for s in opts["scales"]:
+        root, env = _project(scale=s)
+        try:
+            seconds, mib = _rss_run(root, env, opts["jobs"])
+            surveys = json.loads((root / "reports" / "numbers.json").read_text())["prepare"]["n_surveys"]
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+        res[f"x{s}_seconds"], res[f"x{s}_peak_mib"], res[f"x{s}_surveys"] = seconds, mib, surveys
+    first, last = opts["scales"][0], opts["scales"][-1]
+    res["seconds"], res["peak_mib"] = res[f"x{last}_seconds"], res[f"x{last}_peak_mib"]
+    res["time_ratio"] = res[f"x{last}_seconds"] / res[f"x{first}_seconds"]
+    return res
+
+
+@bench("make_test", "`make test` wall time (environment installed)", "well under 15 min")
+def _make_test(opts: dict[str, Any]) -> dict[str, Any]:
+    seconds, mib = _run_measured(["make", "-C", str(paths.ROOT), "test"])
+    return {"seconds": seconds, "peak_mib": mib}
+
+
+@bench("synth_default", "generate and write the default synthetic dataset (~20,000 surveys)", "<= 5 s")
+def _synth_default(opts: dict[str, Any]) -> dict[str, Any]:
+    from .synthetic import write_dataset
+
+    d = tempfile.mkdtemp()
+    try:
+        t0 = time.perf_counter()
+        write_dataset(d)
+        seconds = time.perf_counter() - t0
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    return {"seconds": seconds, "peak_mib": _peak_self_mib()}
+
+
+@bench("synth_1m", "simulate ~1,000,000 surveys in memory (scale 50)", "<= 60 s")
+def _synth_1m(opts: dict[str, Any]) -> dict[str, Any]:
+    from .synthetic import simulate
+
+    t0 = time.perf_counter()
+    df, _truth = simulate(seed=1, scale=50)
+    return {"seconds": time.perf_counter() - t0, "peak_mib": _peak_self_mib(), "rows": len(df)}
+
+
+# ------------------------------------------------------------------------------------------------ driver
+
+
+def _run_once(name: str, opts: dict[str, Any]) -> dict[str, Any]:
+    """Run one benchmark in a fresh process; return its figures."""
+    code = (f"import json, sys\nfrom helpers import bench\nb = next(b for b in bench.REGISTRY if b.name == {name!r})\n"
+            f"print('RESULT ' + json.dumps(b.fn(json.loads(sys.argv[1])), default=float))\n")
+    r = subprocess.run([sys.executable, "-c", code, json.dumps(opts)], capture_output=True, text=True, check=False)
     if r.returncode != 0:
-        raise RuntimeError(f"benchmark failed:\n{r.stderr}")
-    return json.loads(r.stdout.strip().splitlines()[-1])
+        raise RuntimeError(f"benchmark {name} failed:\n{r.stderr[-6000:]}")
+    return json.loads(next(ln for ln in r.stdout.splitlines() if ln.startswith("RESULT "))[7:])
 
 
-def run(only: list[str] | None = None, repeat: int = 3) -> dict:
+def _spread(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def _is_figure(key: str, value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and (
+        key in ("seconds", "peak_mib", "ratio", "time_ratio") or key.endswith(("_seconds", "_peak_mib")))
+
+
+def run(only: list[str] | None = None, repeat: int = 3, opts: dict[str, Any] | None = None) -> dict[str, Any]:
+    opts = opts or {}
     results = {}
     for b in REGISTRY:
         if only and b.name not in only:
             continue
         if b.setup:
             b.setup()
-        runs = [_run_once(b.code) for _ in range(repeat)]
-        spread = {k: _spread([r[k] for r in runs]) for k in runs[-1]
-                  if k in ("seconds", "peak_mib") or k.endswith("_seconds")}
+        runs = [_run_once(b.name, opts) for _ in range(repeat)]
+        spread = {k: _spread([r[k] for r in runs]) for k, v in runs[-1].items() if _is_figure(k, v)}
         results[b.name] = {
-            "what": b.what, "target": b.target, "runs": repeat,
+            "what": b.what, "target": b.target, "runs": repeat, "options": opts,
             **{k: v for k, v in runs[-1].items() if k not in spread},  # details of the last run
             **spread,
         }
@@ -198,38 +387,42 @@ def run(only: list[str] | None = None, repeat: int = 3) -> dict:
     return results
 
 
-def _spread(values: list[float]) -> dict[str, float]:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+def _fmt(v: dict[str, float], unit: str) -> str:
+    if unit == "MiB":
+        return f"{v['median']:8.0f} MiB (min {v['min']:.0f}, max {v['max']:.0f})"
+    if unit == "x":
+        return f"{v['median']:8.2f}     (min {v['min']:.2f}, max {v['max']:.2f})"
+    return f"{v['median']:8.2f} s   (min {v['min']:.2f}, max {v['max']:.2f})"
 
 
-def _print_row(name: str, r: dict) -> None:
-    s, m = r["seconds"], r["peak_mib"]
-    print(f"{name:<16} {s['median']:8.2f} s  (min {s['min']:.2f}, max {s['max']:.2f})  "
-          f"peak {m['median']:7.0f} MiB   target {r['target']:<22} {r['what']}", flush=True)
+def _print_row(name: str, r: dict[str, Any]) -> None:
+    print(f"{name}  [{r['runs']} run{'s' if r['runs'] != 1 else ''}; target {r['target']}]  {r['what']}", flush=True)
     for k, v in r.items():
-        if k.endswith("_seconds"):
-            print(f"  {k:<14} {v['median']:8.2f} s  (min {v['min']:.2f}, max {v['max']:.2f})", flush=True)
+        if isinstance(v, dict) and set(v) == {"median", "min", "max"}:
+            unit = "MiB" if k.endswith("peak_mib") else "x" if k.endswith("ratio") else "s"
+            print(f"  {k:<22} {_fmt(v, unit)}", flush=True)
     if "median_notebook_split" in r:
         sp = r["median_notebook_split"]
-        print(f"  per notebook (median of {r['notebooks']}, last run): total {sp['total']:.2f} s = kernel start and "
-              f"papermill {sp['kernel_and_overhead']:.2f} s + imports {sp['imports']:.2f} s + work {sp['work']:.2f} s",
-              flush=True)
+        print(f"  per notebook (median of {r['notebooks']}, last run): total {sp['total']:.2f} s = kernel start "
+              f"{sp['kernel_start']:.2f} + papermill {sp['papermill']:.2f} + imports cell {sp['imports']:.2f} + "
+              f"work {sp['work']:.2f}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m helpers.bench", description=__doc__.splitlines()[0])
     p.add_argument("--only", nargs="*", help=f"benchmarks to run: {', '.join(b.name for b in REGISTRY)}")
     p.add_argument("--repeat", type=int, default=3, help="runs per benchmark (median, min, max)")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="rss run --jobs (default: all cores)")
+    p.add_argument("--scales", type=float, nargs="+", default=list(SCALES), help="sizes for the scaling benchmark")
     args = p.parse_args(argv)
-    print(f"{'benchmark':<16} {'median':>10}  {'(min, max)':<22} {'peak memory':<16} target", flush=True)
+    scales = [int(s) if float(s).is_integer() else s for s in args.scales]
     t0 = time.perf_counter()
-    results = run(args.only, args.repeat)
+    results = run(args.only, args.repeat, {"jobs": args.jobs, "scales": scales})
     out = BENCH_DIR / "bench.json"
     previous = json.loads(out.read_text()) if out.exists() else {}
     merged = {**previous.get("results", {}), **results}
     write_json(out, {
-        "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                    "cpus": __import__("os").cpu_count()},
+        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
         "results": merged,
     })
     print(f"wrote {out} ({time.perf_counter() - t0:.0f} s)")
