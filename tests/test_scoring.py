@@ -177,6 +177,19 @@ def explicit_equivalent(scheme) -> dict:
 EXPLICIT = scheme_from_dict(explicit_equivalent(S))
 
 
+def skewed_doc(scheme) -> dict:
+    """Explicit weights that differ from the implied ones: the economic dimension on eco_income_sources only."""
+    doc = explicit_equivalent(scheme)
+    eco = [q for q in doc["questions"] if q["id"].startswith("eco_")]
+    for q in eco:
+        q["weight"] = 0
+    eco[0]["weight"] = 1
+    return doc
+
+
+SKEWED = scheme_from_dict(skewed_doc(S))  # composite weights no longer proportional: scored in a second pass
+
+
 @PROP
 @given(rows=answer_rows(S))
 def test_explicit_weights_equal_to_the_implied_ones_score_identically(rows):
@@ -187,12 +200,7 @@ def test_explicit_weights_equal_to_the_implied_ones_score_identically(rows):
 
 
 def test_explicit_weights_change_scores_when_they_differ(scheme, records):
-    doc = explicit_equivalent(scheme)
-    eco = [q for q in doc["questions"] if q["id"].startswith("eco_")]
-    for q in eco:
-        q["weight"] = 0
-    eco[0]["weight"] = 1  # the whole economic dimension on eco_income_sources
-    skewed = scheme_from_dict(doc)
+    skewed = scheme_from_dict(skewed_doc(scheme))  # the whole economic dimension on eco_income_sources
     out = score(records, skewed)
     expected = records["eco_income_sources"].map(scheme.question("eco_income_sources").scores)
     np.testing.assert_allclose(out["score_economic"], expected, atol=1e-12)
@@ -201,3 +209,24 @@ def test_explicit_weights_change_scores_when_they_differ(scheme, records):
 def test_score_needs_every_question_column(scheme, records):
     with pytest.raises(KeyError, match="eco_food_reduce"):
         score(records.drop(columns="eco_food_reduce"), scheme)
+
+
+# ------------------------------------------------------------------------ code dtypes
+
+def test_integer_codes_score_exactly_as_any_other_codes():
+    """The loader's Int8 codes (looked up as integers) score bit for bit as object or float codes do."""
+    rng = np.random.default_rng(7)
+    n = 3000
+    df = pd.DataFrame({q.id: rng.choice([*q.scores, *SPECIAL, -3, 6, 50, 100, 127, None], size=n)
+                       for q in S.questions}, dtype=object)
+    df.iloc[::97] = rng.choice([*SPECIAL, None], size=df.iloc[::97].shape)  # rows with (almost) nothing answered
+    cols = S.indicator_columns + S.score_columns
+    cols += [f"band_{c.removeprefix('score_')}" for c in cols]
+    complete = df.fillna(98)
+    for scheme in (S, EXPLICIT, SKEWED):
+        expected = score(df, scheme)[cols]
+        for dtype in ("Int8", "Int16", "Int64", "float64"):
+            pd.testing.assert_frame_equal(score(df.astype(dtype), scheme)[cols], expected, check_exact=True)
+        expected = score(complete, scheme)[cols]
+        for dtype in ("int8", "int64", "float64"):
+            pd.testing.assert_frame_equal(score(complete.astype(dtype), scheme)[cols], expected, check_exact=True)

@@ -18,6 +18,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import json
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -245,6 +246,11 @@ def _read_xlsx(raw: bytes) -> pd.DataFrame:
 
 
 def _read_parquet(raw: bytes) -> pd.DataFrame:
+    frame = _read_parquet_narrow(raw)
+    if frame is not None:
+        return frame
+    # what _read_parquet_narrow does not take (a broken file, duplicated columns, no columns) is read whole, so
+    # that its problem is reported in the same words as ever
     import pyarrow.parquet as pq
 
     try:
@@ -253,6 +259,64 @@ def _read_parquet(raw: bytes) -> pd.DataFrame:
         raise _FileProblem(f"not a readable Parquet file ({type(exc).__name__}: {exc})") from None
     _check_header(table.column_names)
     # split_blocks + self_destruct: arrow memory is released column by column as pandas takes it over
+    return table.to_pandas(date_as_object=False, split_blocks=True, self_destruct=True)
+
+
+#: Integer types a Parquet integer column is narrowed to, smallest first.
+_NARROW_INTS = (np.dtype(np.int8), np.dtype(np.int16), np.dtype(np.int32))
+#: Integer dtypes as the pandas metadata of a Parquet file names them: numpy's, and pandas' nullable ones.
+_NUMPY_INTS = {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"}
+_NULLABLE_INTS = {"Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64"}
+
+
+def _read_parquet_narrow(raw: bytes) -> pd.DataFrame | None:
+    """What ``pq.read_table(...).to_pandas()`` gives, with integer columns in their narrowest integer type.
+
+    Read whole, a million rows of 64-bit answer codes sit in memory twice (Arrow, then
+    pandas) before the checks turn them into int8.  Here the columns are read one at a
+    time, each integer column is cast to the smallest integer type that holds its values
+    (answer codes fit in int8), and the narrowed table is converted to pandas once.  The
+    values and their kind are those of the whole-file read: numpy integers stay numpy
+    integers, pandas' nullable integers (``Int64`` in the file's pandas metadata) stay
+    nullable, integer columns with missing values that pandas turns into floats are left
+    alone; so every check, message and loaded value is the same.  ``None`` when the file
+    cannot be read so.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    try:
+        dataset = pq.ParquetDataset(pa.BufferReader(raw))
+        schema = dataset.schema
+        _check_header(schema.names)
+        pandas_meta = schema.pandas_metadata or {}
+        column_meta = {c.get("field_name", c["name"]): c for c in pandas_meta.get("columns", [])}
+        fields, arrays = [], []
+        for field in schema:
+            col = dataset.read(columns=[field.name]).column(0)
+            meta = column_meta.get(field.name)
+            pandas_type = meta["numpy_type"] if meta else None
+            nullable = pandas_type in _NULLABLE_INTS
+            if (pa.types.is_integer(col.type) and col.null_count < len(col)
+                    and (nullable or (pandas_type in (None, *_NUMPY_INTS) and col.null_count == 0))):
+                bounds = pc.min_max(col)
+                lo, hi = bounds["min"].as_py(), bounds["max"].as_py()
+                narrow = next((t for t in _NARROW_INTS if np.iinfo(t).min <= lo and hi <= np.iinfo(t).max), None)
+                if narrow is not None:
+                    col = col.cast(pa.from_numpy_dtype(narrow))
+                    field = field.with_type(col.type)
+                    if nullable:  # pandas converts the column with the dtype the metadata names: Int64 -> Int8
+                        meta["numpy_type"] = narrow.name.capitalize()
+            fields.append(field)
+            arrays.append(col)
+        if not arrays:
+            return None
+        metadata = {**(schema.metadata or {}), **({b"pandas": json.dumps(pandas_meta).encode()} if pandas_meta else {})}
+        table = pa.Table.from_arrays(arrays, schema=pa.schema(fields, metadata=metadata))
+        del arrays  # the table holds the columns: self_destruct below can free each as pandas takes it over
+    except Exception:  # whatever the problem, the whole-file read in _read_parquet reports it
+        return None
     return table.to_pandas(date_as_object=False, split_blocks=True, self_destruct=True)
 
 
@@ -372,6 +436,13 @@ def _parse_codes(s: pd.Series, chk: _Checks, q: str, scheme: Scheme) -> pd.Serie
     """Answer codes (or labels) of one question as Int8, special codes kept."""
     table = np.zeros(MAX_CODE + 2, dtype=bool)
     table[sorted(set(scheme.question(q).scores) | set(SPECIAL))] = True
+    if s.dtype.kind in ("i", "u") and s.dtype.itemsize <= 4:  # integer codes (Parquet): no float round trip
+        codes = s.to_numpy(dtype=np.intp, na_value=MAX_CODE + 1, copy=True)  # missing -> the slot of no code
+        codes[(codes < 0) | (codes > MAX_CODE)] = MAX_CODE + 1
+        invalid = ~table.take(codes)
+        chk.rows_bad(s.notna().to_numpy() & invalid, q, s, f"is not an answer code ({scheme.allowed_codes(q)})")
+        codes[invalid] = 0
+        return pd.arrays.IntegerArray(codes.astype(np.int8), invalid)
     v, unparsed = _numbers(s, scheme.label_map(q))
     if unparsed.any():
         chk.rows_bad(unparsed, q, s, f"is not an answer code or label of {q} ({scheme.allowed_codes(q)})")
@@ -402,8 +473,9 @@ def _parse_choice(s: pd.Series, chk: _Checks, column: str, allowed: set[str], ex
     t = t.str.upper()
     ubad = (t != "").to_numpy() & ~t.isin(allowed).to_numpy()
     chk.rows_bad(_take(ubad, codes, False).astype(bool), column, s, expected)
-    good = t.where((t != "") & ~ubad).to_numpy(dtype=object)
-    return pd.Series(_take(good, codes, None), index=s.index, dtype=object)
+    # categorical: what pd.Categorical makes of the codes (sorted categories), computed on the distinct values only
+    good = pd.Categorical(pd.Series(t.where((t != "") & ~ubad).to_numpy(dtype=object), dtype=object))
+    return pd.Series(pd.Categorical.from_codes(_take(good.codes, codes, -1), dtype=good.dtype), index=s.index)
 
 
 def _iso3() -> set[str]:
@@ -418,8 +490,13 @@ def _prepare_file(df: pd.DataFrame, name: str, scheme: Scheme) -> tuple[pd.DataF
     df.columns = [str(c).strip().lower() for c in df.columns]
     rows = np.arange(len(df)) + 2
     if len(df) and any(_is_textual(df[c]) for c in df.columns):
-        # records that are entirely empty (blank lines, formatted-but-empty spreadsheet rows)
-        empty = np.logical_and.reduce([_blank(df[c]) for c in df.columns])
+        # records that are entirely empty (blank lines, formatted-but-empty spreadsheet rows); columns are only
+        # looked at while some record may still be empty (the first usually settles it)
+        empty = np.ones(len(df), dtype=bool)
+        for c in df.columns:
+            empty = empty & _blank(df[c])
+            if not empty.any():
+                break
         if empty.any():
             df, rows = df.loc[~empty].reset_index(drop=True), rows[~empty]
     if len(df) == 0:
@@ -433,7 +510,7 @@ def _prepare_file(df: pd.DataFrame, name: str, scheme: Scheme) -> tuple[pd.DataF
                                     f"column(s): {present}{hint}")], []
     unused = [c for c in df.columns if c not in CONTRACT_COLUMNS and c not in qids]
     df = df.drop(columns=unused)
-    df["_file"] = name
+    df["_file"] = pd.Categorical.from_codes(np.zeros(len(df), dtype=np.int8), categories=[name])  # 1 byte a row
     df["_row"] = rows
     return df, [], unused
 
@@ -488,9 +565,9 @@ def _validate(df: pd.DataFrame, scheme: Scheme, today: dt.date) -> tuple[pd.Data
         out["weight"] = np.ones(n)
     for q in qids:
         out[q] = _parse_codes(df[q], chk, q, scheme)
-    out["_file"] = df["_file"].to_numpy()
+    out["_file"] = df["_file"]  # text already: no round trip through a million Python objects
     out["_row"] = df["_row"].to_numpy()
-    return pd.DataFrame(out, index=df.index), chk.problems
+    return pd.DataFrame(out, index=df.index, copy=False), chk.problems
 
 
 def _finish(data: pd.DataFrame) -> pd.DataFrame:

@@ -23,6 +23,8 @@ mean of the three dimension scores.  Everything is computed on whole columns
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -66,6 +68,19 @@ def _codes_array(s: pd.Series) -> np.ndarray:
     return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
+def _column_items(s: pd.Series, table: np.ndarray) -> np.ndarray:
+    """Item scores of one question column (any dtype).
+
+    Integer codes (the loader's Int8) are looked up directly; other columns go through
+    floats, as :func:`item_scores` does: the scores are the same either way.
+    """
+    if pd.api.types.is_signed_integer_dtype(s.dtype):
+        codes = s.to_numpy(dtype=np.intp, na_value=-1, copy=True)  # missing -> -1: out of range, like NaN
+        codes[(codes < 0) | (codes > MAX_CODE)] = MAX_CODE + 1  # the table's slot of no score
+        return table.take(codes)
+    return _item(_codes_array(s), table)
+
+
 def _item(codes: np.ndarray, table: np.ndarray) -> np.ndarray:
     """Item scores of one question from its codes through its lookup table."""
     with np.errstate(invalid="ignore"):
@@ -76,27 +91,42 @@ def _item(codes: np.ndarray, table: np.ndarray) -> np.ndarray:
 
 
 def _weighted_mean(parts: list[tuple[np.ndarray, float]], n: int) -> tuple[np.ndarray, np.ndarray, float]:
-    """Weighted mean over the parts that are present; returns (mean, present weight, total weight)."""
+    """Weighted mean over the parts that are present; returns (mean, present weight, total weight).
+
+    Summed in place (``num += where(present, values, 0) * w``, ``den += present * w``):
+    no temporary array per part.
+    """
     num = np.zeros(n)
     den = np.zeros(n)
+    term = np.empty(n)
     total = 0.0
     for values, w in parts:
         present = ~np.isnan(values)
-        num += np.where(present, values, 0.0) * w
-        den += present * w
+        term.fill(0.0)
+        np.copyto(term, values, where=present)
+        term *= w
+        num += term
+        np.multiply(present, w, out=term)
+        den += term
         total += w
+    answered = den > 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-    return mean, den, total
+        np.divide(num, den, out=num, where=answered)
+    num[~answered] = np.nan
+    return num, den, total
 
 
-def _dimensions(items: dict[str, np.ndarray], scheme: Scheme, weight: str, n: int):
-    """Indicator and dimension scores under one set of question weights (``weight`` or ``composite_weight``)."""
+def _dimensions(item: Callable[[str], np.ndarray], scheme: Scheme, weight: str, n: int):
+    """Indicator and dimension scores under one set of question weights (``weight`` or ``composite_weight``).
+
+    ``item(qid)`` gives a question's item scores; they are asked for one indicator at a
+    time, so that only that indicator's items are held.
+    """
     inds: dict[str, np.ndarray] = {}
     ind_w: dict[str, float] = {}
     for ind in scheme.indicators:
         qs = [scheme.question(q) for q in ind.questions]
-        parts = [(items[q.id], getattr(q, weight)) for q in qs]
+        parts = [(item(q.id), getattr(q, weight)) for q in qs]
         if sum(w for _, w in parts) == 0:  # an indicator without weight here: plain mean, no weight
             parts = [(v, 1.0) for v, _ in parts]
             inds[ind.id], _, _ = _weighted_mean(parts, n)
@@ -185,9 +215,13 @@ def score(df: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
     if missing:
         raise KeyError(f"scoring needs one column per question of scheme {scheme.id}; missing: {', '.join(missing)}")
     n = len(df)
-    items = {q: _item(_codes_array(df[q]), scheme.score_table(q)) for q in scheme.question_ids}
-    inds, dims, _ = _dimensions(items, scheme, "weight", n)
-    dims_c, comp_w = (dims, None) if _proportional(scheme) else _dimensions(items, scheme, "composite_weight", n)[1:]
+    tables = {q: scheme.score_table(q) for q in scheme.question_ids}
+
+    def item(q: str) -> np.ndarray:
+        return _column_items(df[q], tables[q])
+
+    inds, dims, _ = _dimensions(item, scheme, "weight", n)
+    dims_c, comp_w = (dims, None) if _proportional(scheme) else _dimensions(item, scheme, "composite_weight", n)[1:]
     if comp_w is None:
         comp_w = {d: sum(q.composite_weight for q in scheme.questions if q.dimension == d) for d in scheme.dimensions}
     total = sum(comp_w.values())
@@ -199,14 +233,11 @@ def score(df: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
     comp = np.where(valid, comp / total, np.nan)
 
     cols = [*scheme.indicator_columns, *scheme.score_columns]
-    scores = np.empty((n, len(cols)), order="F")
-    for k, ind in enumerate(scheme.indicators):
-        scores[:, k] = inds[ind.id]
-    for k, d in enumerate(scheme.dimensions, start=len(scheme.indicators)):
-        scores[:, k] = dims[d]
-    scores[:, -1] = comp
-    np.clip(scores, 0.0, 1.0, out=scores)  # floating-point drift just outside [0, 1]
-    new = pd.DataFrame(scores, columns=cols, index=df.index, copy=False)
-    bands = pd.DataFrame({f"band_{c.removeprefix('score_')}": band(scores[:, k], scheme)
-                          for k, c in enumerate(cols)}, index=df.index)
+    # the arrays computed above become the columns as they are: no copy into one two-dimensional block
+    scores = [*(inds[ind.id] for ind in scheme.indicators), *(dims[d] for d in scheme.dimensions), comp]
+    for values in scores:
+        np.clip(values, 0.0, 1.0, out=values)  # floating-point drift just outside [0, 1]
+    new = pd.DataFrame(dict(zip(cols, scores, strict=True)), index=df.index, copy=False)
+    bands = pd.DataFrame({f"band_{c.removeprefix('score_')}": band(values, scheme)
+                          for c, values in zip(cols, scores, strict=True)}, index=df.index)
     return pd.concat([df, new, bands], axis=1)
