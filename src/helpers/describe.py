@@ -94,6 +94,73 @@ def _table(df: pd.DataFrame, *, keys: Sequence[str], count_cols: Sequence[str],
     return df
 
 
+class _Frozen(dict):
+    """A read-only dict that :func:`copy.deepcopy` returns as it is.
+
+    pandas deep-copies ``DataFrame.attrs`` into the result of every operation
+    (selection, assignment, groupby, merge ...); the scheme structure held there
+    (:func:`attach_scheme`) is a few hundred small objects, and copying it again
+    and again took a noticeable share of the analysis notebooks' time.  Frozen,
+    it can be shared safely.  It is still a ``dict`` (``isinstance``, ``==``,
+    JSON and Parquet metadata unchanged); lists inside are frozen too
+    (:class:`_FrozenList`).
+    """
+
+    __slots__ = ()
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("the scheme structure in DataFrame.attrs is read-only; copy it with dict(...) to change it")
+
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _read_only  # type: ignore[assignment]
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Frozen:
+        return self
+
+    def __copy__(self) -> _Frozen:
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Frozen, (dict(self),))
+
+
+class _FrozenList(list):
+    """A read-only list that :func:`copy.deepcopy` returns as it is (see :class:`_Frozen`)."""
+
+    __slots__ = ()
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("the scheme structure in DataFrame.attrs is read-only; copy it with list(...) to change it")
+
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = append = extend = insert = pop = remove = clear = sort = \
+        reverse = _read_only  # type: ignore[assignment]
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _FrozenList:
+        return self
+
+    def __copy__(self) -> _FrozenList:
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_FrozenList, (list(self),))
+
+
+def _freeze(obj: Any) -> Any:
+    """``obj`` with every dict and list in it made read-only (:class:`_Frozen`, :class:`_FrozenList`)."""
+    if isinstance(obj, dict):
+        return _Frozen({k: _freeze(v) for k, v in obj.items()})
+    if isinstance(obj, list):
+        return _FrozenList(_freeze(v) for v in obj)
+    return obj
+
+
+def _frozen_attrs(df: pd.DataFrame) -> pd.DataFrame:
+    """Freeze the scheme structure in ``df.attrs`` in place (see :class:`_Frozen`); return ``df``."""
+    info = df.attrs.get(ATTRS_KEY)
+    if isinstance(info, dict) and not isinstance(info, _Frozen):
+        df.attrs[ATTRS_KEY] = _freeze(info)
+    return df
+
+
 def read_scored(path: str | Path) -> pd.DataFrame:
     """Read scored records: ``path`` is ``scored.parquet`` or the folder holding it.
 
@@ -108,7 +175,7 @@ def read_scored(path: str | Path) -> pd.DataFrame:
     if not p.is_file():
         raise FileNotFoundError(f"no scored data at {p}: run notebooks/00_prepare (or `rss score DATA -o "
                                 f"{p}`) first")
-    return pd.read_parquet(p)
+    return _frozen_attrs(pd.read_parquet(p))
 
 
 def attach_scheme(df: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
@@ -119,12 +186,12 @@ def attach_scheme(df: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
     them label tables without reloading the scheme.
     """
     out = df.copy()
-    out.attrs = {**df.attrs, ATTRS_KEY: {
+    out.attrs = {**df.attrs, ATTRS_KEY: _freeze({
         "id": scheme.id, "title": scheme.title, "official": bool(scheme.official),
         "dimensions": list(scheme.dimensions),
         "indicators": {i.id: {"label": i.label, "dimension": i.dimension} for i in scheme.indicators},
         "questions": {q.id: {"indicator": q.indicator, "dimension": q.dimension} for q in scheme.questions},
-    }}
+    })}
     return out
 
 
@@ -396,13 +463,20 @@ def missingness(df: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:
     """
     info = scheme_info(df)
     qs = [q for q in info["questions"] if q in df.columns]
-    groups = df.groupby(by, sort=True) if by else [(None, df)]
+    codes = df[qs].apply(pd.to_numeric, errors="coerce")
+    counted = {"empty": codes.isna(), **{c: codes == c for c in SPECIAL_CODES}}
+    if by:  # counts of every group at once (one groupby per count), the groups in the order of df.groupby
+        grouped = df.groupby(by, sort=True)
+        sizes, respondents = grouped.size(), grouped["respondent_id"].nunique()
+        sums = {k: v.groupby(df[by], sort=True).sum() for k, v in counted.items()}
+        groups = [(key, int(sizes[key]), int(respondents[key]), {k: v.loc[key] for k, v in sums.items()})
+                  for key in sizes.index]
+    else:
+        groups = [(None, len(df), _n_resp(df), {k: v.sum() for k, v in counted.items()})]
     rows = []
-    for key, sub in groups:
-        n, n_resp = len(sub), _n_resp(sub)
-        codes = sub[qs].apply(pd.to_numeric, errors="coerce")
-        empty = codes.isna().sum()
-        spec = {c: (codes == c).sum() for c in SPECIAL_CODES}
+    for key, n, n_resp, sums_of in groups:
+        empty = sums_of["empty"]
+        spec = {c: sums_of[c] for c in SPECIAL_CODES}
         for q in qs:
             r = {} if by is None else {by: key}
             n_missing = int(empty[q]) + sum(int(spec[c][q]) for c in SPECIAL_CODES)
@@ -441,12 +515,18 @@ def exclusions(df: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:
     excluded = df["score_composite"].isna().to_numpy()
     reason = np.where(excluded, np.where(text == "", "composite missing", text), "composite scored")
     work = df.assign(status=np.where(excluded, "excluded", "scored"), reason=reason)
-    groups = work.groupby(by, sort=True) if by else [(None, work)]
+    agg = {"n_surveys": ("respondent_id", "size"), "n_respondents": ("respondent_id", "nunique")}
+    if by:  # one groupby for all groups, then each group's rows as a groupby of the group alone gives them
+        sizes = work.groupby(by, sort=True).size()
+        every = work.groupby([by, "status", "reason"], sort=True).agg(**agg)
+        present = set(every.index.get_level_values(0))
+        empty = every.iloc[:0].reset_index(level=0, drop=True)
+        groups = [(key, int(sizes[key]), (every.loc[key] if key in present else empty).reset_index())
+                  for key in sizes.index]
+    else:
+        groups = [(None, len(work), work.groupby(["status", "reason"], sort=True).agg(**agg).reset_index())]
     rows = []
-    for key, sub in groups:
-        n = len(sub)
-        counts = sub.groupby(["status", "reason"], sort=True).agg(
-            n_surveys=("respondent_id", "size"), n_respondents=("respondent_id", "nunique")).reset_index()
+    for key, n, counts in groups:
         if not (counts["status"] == "scored").any():
             counts = pd.concat([pd.DataFrame({"status": ["scored"], "reason": ["composite scored"],
                                               "n_surveys": [0], "n_respondents": [0]}), counts])
@@ -684,8 +764,12 @@ def _adjusted(d: pd.DataFrame, y: str, controls: Sequence[str], level: float) ->
            "adj_model": formula + (f" (constant, dropped: {', '.join(dropped)})" if dropped else "")}
     if x["mentored"].nunique() < 2 or res["adj_n_clusters"] < 3:
         return res
+    from .stats import _c_only_columns, _patsy_categories, _patsy_env
+
     groups = pd.factorize(x["respondent_id"].astype(str))[0]
-    fit = smf.ols(formula, data=x).fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
+    design = _patsy_categories(x, _c_only_columns(formula, x))  # same levels, coded without a Python loop
+    fit = smf.ols(formula, data=design, eval_env=_patsy_env()).fit(cov_type="cluster", cov_kwds={"groups": groups},
+                                                                   use_t=True)
     ci = fit.conf_int(alpha=1 - level).loc["mentored"]
     res.update(adj_diff=float(fit.params["mentored"]), adj_se=float(fit.bse["mentored"]),
                adj_ci_low=float(ci.iloc[0]), adj_ci_high=float(ci.iloc[1]), adj_p=float(fit.pvalues["mentored"]))
@@ -912,12 +996,17 @@ def dimension_correlations(df: pd.DataFrame, *, by: str | None = "country") -> p
     scopes = [(POOLED, df)] + (list(df.groupby(by, sort=True)) if by else [])
     rows = []
     for key, sub in scopes:
+        # the scope's columns as arrays once; each pair's values as plain Series (same pandas statistics)
+        values = {d: sub[d].astype(float).to_numpy() for d in dims}
+        present = {d: sub[d].notna().to_numpy() for d in dims}
+        ids = pd.factorize(sub["respondent_id"])[0]  # missing ids: -1, not counted (as nunique)
         for a, b in pairs:
-            ok = sub[a].notna() & sub[b].notna()
-            x, y = sub.loc[ok, a].astype(float), sub.loc[ok, b].astype(float)
+            ok = present[a] & present[b]
+            x, y = pd.Series(values[a][ok]), pd.Series(values[b][ok])
             enough = ok.sum() >= 3 and x.std() > 0 and y.std() > 0
+            ids_ok = ids[ok]
             rows.append({"scope": key, "dim_a": _label(a), "dim_b": _label(b), "n_surveys": int(ok.sum()),
-                         "n_respondents": int(sub.loc[ok, "respondent_id"].nunique()),
+                         "n_respondents": len(pd.unique(ids_ok[ids_ok >= 0])),
                          "pearson": float(x.corr(y)) if enough else np.nan,
                          "spearman": float(x.corr(y, method="spearman")) if enough else np.nan})
     return _table(pd.DataFrame(rows), keys=["scope", "dim_a", "dim_b"], count_cols=["n_respondents"])

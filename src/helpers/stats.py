@@ -191,10 +191,12 @@ def tidy(estimates: float | pd.Series | Mapping[str, float], std_errors: float |
     b = est.to_numpy(dtype=float)
     s = se.to_numpy(dtype=float)
     ok = np.isfinite(s) & (s > 0)
-    dist = st.t(df) if df is not None and np.isfinite(df) and df > 0 else st.norm()
-    q = float(dist.ppf((1 + level) / 2))
+    # the distribution's methods with its parameters, not a frozen distribution (slow to build, same values)
+    dist_args = (df,) if df is not None and np.isfinite(df) and df > 0 else ()
+    dist = st.t if dist_args else st.norm
+    q = float(dist.ppf((1 + level) / 2, *dist_args))
     with np.errstate(invalid="ignore", divide="ignore"):
-        p = np.where(ok, 2 * dist.sf(np.abs(b) / np.where(ok, s, 1.0)), np.nan)
+        p = np.where(ok, 2 * dist.sf(np.abs(b) / np.where(ok, s, 1.0), *dist_args), np.nan)
     out = pd.DataFrame({
         "outcome": outcome,
         "estimator": estimator,
@@ -300,6 +302,106 @@ def _formula_columns(formula: str, df: pd.DataFrame) -> list[str]:
 
 def _groups(s: pd.Series) -> np.ndarray:
     return pd.factorize(s.astype(str))[0]
+
+
+def _c_only_columns(formula: str, df: pd.DataFrame) -> list[str]:
+    """Columns of ``df`` a patsy formula uses only as ``C(col)`` / ``C(Q("col"))`` (first argument of ``C``)."""
+    in_c: list[str] = []
+    plain: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "C" and node.args:
+            first = node.args[0]
+            if isinstance(first, ast.Name):
+                in_c.append(first.id)
+            elif (isinstance(first, ast.Call) and isinstance(first.func, ast.Name) and first.func.id == "Q"
+                  and len(first.args) == 1 and isinstance(first.args[0], ast.Constant)
+                  and isinstance(first.args[0].value, str)):
+                in_c.append(first.args[0].value)
+            else:
+                visit(first)
+            for child in [*node.args[1:], *(k.value for k in node.keywords)]:
+                visit(child)
+            return
+        if isinstance(node, ast.Name):
+            plain.add(node.id)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            plain.add(node.value)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    for side in formula.split("~"):
+        try:
+            tree = ast.parse(side.replace("\n", " ").strip() or "0", mode="eval")
+        except SyntaxError:
+            return []
+        visit(tree)
+    return [c for c in dict.fromkeys(in_c) if c in df.columns and c not in plain]
+
+
+def _patsy_c(data: Any, contrast: Any = None, levels: Any = None) -> Any:
+    """patsy's ``C()``, passing a pandas Categorical without ``contrast`` or ``levels`` through as it is.
+
+    patsy codes the values of ``C(x)`` one by one in Python; a bare pandas
+    Categorical it codes with its own codes (categories as levels, missing as
+    missing): the same levels, columns and names, much faster.  Used as ``C`` in
+    the formulas of :func:`fit_ols` (with :func:`_patsy_categories`).
+    """
+    if contrast is None and levels is None and isinstance(getattr(data, "dtype", None), pd.CategoricalDtype):
+        return data
+    from patsy.builtins import C
+
+    return C(data, contrast, levels)
+
+
+def _patsy_env() -> dict[str, Any]:
+    """Names the formulas of :func:`fit_ols` see besides the data and patsy's builtins.
+
+    This module's names (what the formulas saw before) with ``C`` = :func:`_patsy_c`;
+    a dict, as statsmodels wants it (an ``EvalEnvironment`` is deprecated there).
+    """
+    return {**globals(), "C": _patsy_c}
+
+
+def _formula_rows(formula: str, data: pd.DataFrame, env: Mapping[str, Any]) -> pd.Index:
+    """Labels of the rows of ``data`` a statsmodels formula model keeps (patsy drops those with a missing value).
+
+    The design matrices as statsmodels builds them (same missing-value rule), without
+    setting up a model on them.
+    """
+    from patsy import EvalEnvironment, NAAction, dmatrices
+
+    _, x = dmatrices(formula, data, eval_env=EvalEnvironment([{k: v} for k, v in env.items()]),
+                     NA_action=NAAction(on_NA="drop", NA_types=["None", "NaN"]), return_type="dataframe")
+    return x.index
+
+
+def _patsy_categories(data: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
+    """``data`` with ``cols`` as pandas Categoricals holding exactly the levels patsy would find.
+
+    patsy reads the levels of plain (object or numeric) data value by value in
+    Python, slow on thousands of rows; given a Categorical it takes its categories.
+    The categories are the distinct non-missing values sorted as patsy sorts them
+    (``SortAnythingKey``), so the design matrix, its column names and the rows
+    dropped for missing values are the same as with the plain column.
+    """
+    if not cols:
+        return data
+    from patsy.util import SortAnythingKey
+
+    out = data.copy(deep=False)
+    for c in cols:
+        values = data[c].to_numpy(dtype=object)
+        present = values[pd.notna(values)]
+        if pd.api.types.infer_dtype(present, skipna=False) not in _PLAIN_LEVELS:
+            continue  # e.g. booleans (patsy always gives them both levels) or mixed types: left to patsy
+        levels = sorted(pd.unique(present), key=SortAnythingKey)
+        out[c] = pd.Categorical(values, categories=levels)
+    return out
+
+
+#: Kinds of values (``pandas.api.types.infer_dtype``) whose levels :func:`_patsy_categories` sets itself.
+_PLAIN_LEVELS = frozenset({"string", "integer", "floating", "mixed-integer-float", "empty"})
 
 
 #: Below this many clusters a cluster-robust covariance is flagged as unreliable.
@@ -629,12 +731,14 @@ def fit_ols(df: pd.DataFrame, formula: str, *, cluster: str | None = None, weigh
     data = _clean(df, cols).reset_index(drop=True)  # positional rows: the index may repeat labels
     if extra:
         data = data.dropna(subset=extra)
-    rows = smf.ols(formula, data=data).data.row_labels
-    data = data.loc[rows] if rows is not None else data
+    categorical = _c_only_columns(formula, data)
+    env = _patsy_env()
+    data = data.loc[_formula_rows(formula, _patsy_categories(data, categorical), env)]
+    design = _patsy_categories(data, categorical)  # levels of the rows used, as patsy would find them
     if weights:
-        model = smf.wls(formula, data=data, weights=data[weights].to_numpy(float))
+        model = smf.wls(formula, data=design, weights=data[weights].to_numpy(float), eval_env=env)
     else:
-        model = smf.ols(formula, data=data)
+        model = smf.ols(formula, data=design, eval_env=env)
     kind = cov_type or ("cluster" if cluster else "HC1")
     n_cl = None
     if kind == "cluster":
@@ -1187,9 +1291,14 @@ def _panel_frame(panel: pd.DataFrame, outcome: str, entity: str, time: str, regr
                  controls: Sequence[str]) -> pd.DataFrame:
     data = pd.concat([_clean(panel, [entity, time, outcome]), regressors,
                       _design(panel, list(controls))], axis=1).dropna()
-    data[entity] = data[entity].astype(str)
+    labels = data[entity].astype(str)
+    # The entity labels as their positions among the sorted labels (the index levels of the labels themselves):
+    # the same codes, order and groups, so the same estimates, but linearmodels' many groupbys and uniques on
+    # the index run on integers, not strings.
+    data[entity] = pd.factorize(labels, sort=True)[0]
     if data.duplicated([entity, time]).any():
-        dup = data.loc[data.duplicated([entity, time], keep=False), [entity, time]].head(3).values.tolist()
+        dup = data.assign(**{entity: labels}).loc[data.duplicated([entity, time], keep=False),
+                                                  [entity, time]].head(3).values.tolist()
         raise ValueError(f"({entity}, {time}) must be unique for a panel; duplicated e.g. {dup}")
     return data.set_index([entity, time])
 
@@ -1245,6 +1354,8 @@ def fit_did(panel: pd.DataFrame, outcome: str, *, entity: str = "respondent_id",
         One row for the treatment coefficient (:data:`TIDY_COLUMNS`, ``term``,
         ``n_treated_entities``).
     results : linearmodels PanelEffectsResults
+        Its entity index holds each entity's position among the sorted entity labels
+        (0, 1, ...), not the labels: the same model, faster to fit.
 
     Notes
     -----
@@ -2400,8 +2511,14 @@ def combine(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     return out
 
 
-def _term_mask(df: pd.DataFrame, term: str) -> tuple[np.ndarray, np.ndarray | None] | None:
-    """Rows having (mask) a 0/1 term's level, and the reference level's rows; None for a continuous term."""
+def _term_mask(df: pd.DataFrame, term: str,
+               cache: dict[str, tuple[np.ndarray, np.ndarray, str | None]] | None = None
+               ) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """Rows having (mask) a 0/1 term's level, and the reference level's rows; None for a continuous term.
+
+    ``cache`` (a dict kept by the caller for one ``df``) keeps each categorical
+    variable's values as text, so the levels of one variable are read once.
+    """
     import re
 
     m = re.match(r"^C\((?:Q\(['\"])?([^)'\"]+)(?:['\"]\))?\)\[T\.(.*)\]$", term)
@@ -2409,11 +2526,13 @@ def _term_mask(df: pd.DataFrame, term: str) -> tuple[np.ndarray, np.ndarray | No
         var, lev = m.group(1), m.group(2)
         if var not in df.columns:
             return None
-        s = df[var]
-        levels = sorted(pd.unique(s.dropna().astype(object)), key=str)
-        vals = s.astype(str).to_numpy(dtype=object)
-        miss = s.isna().to_numpy()
-        ref = str(levels[0]) if levels else None
+        if cache is None or var not in cache:
+            s = df[var]
+            levels = sorted(pd.unique(s.dropna().astype(object)), key=str)
+            found = (s.astype(str).to_numpy(dtype=object), s.isna().to_numpy(), str(levels[0]) if levels else None)
+            if cache is not None:
+                cache[var] = found
+        vals, miss, ref = cache[var] if cache is not None else found
         return (vals == lev) & ~miss, (vals == ref) & ~miss
     if term in df.columns and _is_numeric(df[term]):
         x = pd.to_numeric(df[term], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
@@ -2458,10 +2577,12 @@ def determinants_table(df: pd.DataFrame, outcomes: Sequence[str] = OUTCOMES, *,
     for y in outcomes:
         t, _ = determinants(df, y, covariates=covariates, fe=fe, cluster=entity, level=level)
         used = df.dropna(subset=[y, *covariates])
-        ent = used[entity].to_numpy()
+        # respondents as integer codes (missing ids share one code, as pd.unique counts them once)
+        ent = pd.factorize(used[entity], use_na_sentinel=False)[0]
         cells = []
+        cache: dict[str, tuple[np.ndarray, np.ndarray, str | None]] = {}
         for term in t["term"]:
-            masks = _term_mask(used, term)
+            masks = _term_mask(used, term, cache)
             if masks is None:
                 cells.append(None)
                 continue
