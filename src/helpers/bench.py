@@ -5,7 +5,7 @@ reports the median, min and max of each figure.  Results go to
 ``reports/bench/bench.json`` (merged with earlier results of other benchmarks) and a
 printed table.
 
-    python -m helpers.bench                               # everything (~30 min on 2 cores)
+    python -m helpers.bench                               # everything (~45 min on 2 cores)
     python -m helpers.bench --only report --repeat 5
     python -m helpers.bench --only scaling --scales 1 10
 
