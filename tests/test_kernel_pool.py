@@ -125,3 +125,11 @@ def test_reused_and_fresh_kernels_give_identical_outputs(tmp_path):
     starts = {name: sum(j["kernel_start"] > 0 for j in manifest(root)["jobs"].values())
               for name, root in (("pooled", pooled), ("fresh", fresh))}
     assert starts == {"pooled": 2, "fresh": 5}
+
+
+def test_a_kernel_that_cannot_be_reset_is_replaced(kernel):
+    kernel.prepare()
+    _outputs(kernel, "import sys\ndel sys.modules['_rss_pool']\nleak = 1")  # a notebook that broke the pool's state
+    assert kernel.prepare() > 0  # not reset: restarted
+    out, count = _outputs(kernel, "print('leak' in globals())")
+    assert out == "False\n" and count == 1

@@ -637,7 +637,11 @@ class _PoolKernel:
             self.start()
             return self.started
         if not self.fresh:  # back to the recorded state (a first notebook too: the set-up ran code)
-            self._exec(_RESET)
+            try:
+                self._exec(_RESET)
+            except Exception:  # noqa: BLE001 -- a kernel that cannot be reset is replaced by a new one
+                self.start()
+                return self.started
         return 0.0
 
     def stop(self) -> None:
@@ -998,10 +1002,12 @@ class Executor:
                         self.idle.append(slot)
                     elif not slot.proc.is_alive():
                         slot.proc.join()
+                        slot.conn.close()
                         del running[jid]
                         results[jid] = self._finish(job, now - start, slot.proc.exitcode, timed_out=False)
                     elif now - start > self.timeout:
                         _kill(slot.proc)
+                        slot.conn.close()
                         del running[jid]
                         results[jid] = self._finish(job, now - start, None, timed_out=True)
                     else:
