@@ -383,6 +383,7 @@ class Result:
     error: dict[str, Any] | None = None
     output: Path | None = None
     kernel_start: float = 0.0  # seconds this notebook waited for a kernel to (re)start (0: a warm kernel)
+    new_kernel: bool = False  # ran on a kernel no notebook ran on before
 
 
 def _rel(p: Path, root: Path) -> str:
@@ -688,11 +689,13 @@ def _serve(conn: Any, cfg: dict[str, Any]) -> None:
 
     engine = _pool_engine()
     kernel = _PoolKernel(cfg["root"], fresh=cfg["fresh"])
-    restart = 0.0
+    # restart: seconds of a kernel start a notebook waited for (a start while no notebook was waiting is free);
+    # new: the next notebook runs on a kernel nothing ran on before
+    restart, new = 0.0, True
     try:
         try:
             kernel.start()
-            restart = kernel.started
+            restart = kernel.started if conn.poll() else 0.0
             kernel.warm_up(lambda: not conn.poll())
         except Exception:  # noqa: BLE001 -- the first notebook tries again and reports what fails
             pass
@@ -703,8 +706,9 @@ def _serve(conn: Any, cfg: dict[str, Any]) -> None:
             log_to(spec["log"])
             result: dict[str, Any] = {"status": "ok"}
             try:
-                restart += kernel.prepare()
-                result["kernel_start"] = round(restart, 3)
+                started = kernel.prepare()
+                restart, new = restart + started, new or started > 0
+                result.update(kernel_start=round(restart, 3), new_kernel=new)
                 kernel.used = True
                 pm.execute_notebook(spec["input"], spec["output"], parameters=spec["params"],
                                     kernel_name="python3", engine_name=engine, km=kernel.km, kc=kernel.kc,
@@ -720,11 +724,11 @@ def _serve(conn: Any, cfg: dict[str, Any]) -> None:
             sys.stderr.flush()
             log_to(cfg["log"])
             conn.send(spec["id"])
-            restart = 0.0
+            restart, new = 0.0, False
             try:
                 if not kernel.alive():  # died with its notebook: a new one, before the next is sent
                     kernel.start()
-                    restart = kernel.started
+                    restart, new = (kernel.started if conn.poll() else 0.0), True
                 kernel.warm_up(lambda: not conn.poll())
             except Exception:  # noqa: BLE001 -- the next notebook tries again and reports what fails
                 pass
@@ -1067,11 +1071,12 @@ class Executor:
                                       "incomplete", **_running_cell(tmp)}
         status = info.pop("status")
         kernel_start = float(info.pop("kernel_start", 0.0) or 0.0)
+        new_kernel = bool(info.pop("new_kernel", False))
         if status == "ok" and tmp.is_file():
             os.replace(tmp, lay.output(job.id))
             with contextlib.suppress(FileNotFoundError):
                 lay.failed(job.id).unlink()
-            res = Result("ok", duration, None, lay.output(job.id), kernel_start)
+            res = Result("ok", duration, None, lay.output(job.id), kernel_start, new_kernel)
         else:
             if status == "ok":  # papermill reported success but wrote nothing
                 status, info = "failed", {"ename": "NoOutput", "evalue": "no executed notebook was written"}
@@ -1084,7 +1089,7 @@ class Executor:
                 os.replace(tmp, lay.failed(job.id))
                 out = lay.failed(job.id)
             info["log"] = _rel(lay.logs / f"{job.id}.log", lay.root)
-            res = Result(status, duration, info, out, kernel_start)
+            res = Result(status, duration, info, out, kernel_start, new_kernel)
         self._record(job, res)
         self.save()
         self.durations.append(duration)
@@ -1094,7 +1099,7 @@ class Executor:
         self.man["jobs"][job.id] = {
             "notebook": job.notebook.name, "country": job.country, "params": job.params, "key": job.key,
             "parts": job.parts, "status": res.status, "duration": round(res.duration, 3),
-            "kernel_start": round(res.kernel_start, 3),
+            "kernel_start": round(res.kernel_start, 3), "new_kernel": res.new_kernel,
             "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "output": _rel(res.output, self.lay.root) if res.output else None,
             "error": res.error, "git": self.git,
