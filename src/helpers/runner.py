@@ -835,7 +835,8 @@ class _Slot:
 
     def __init__(self, ctx: Any, cfg: dict[str, Any], number: int):
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_serve, args=(child, cfg), name=f"rss-worker-{number}", daemon=False)
+        # daemon: should one ever be left running, the interpreter's exit terminates it rather than waiting for it
+        self.proc = ctx.Process(target=_serve, args=(child, cfg), name=f"rss-worker-{number}", daemon=True)
         self.proc.start()
         child.close()
 
@@ -876,6 +877,7 @@ class Executor:
         self.progress, self.save, self.fresh = progress, save, fresh
         self.ctx = None
         self.idle: list[_Slot] = []  # workers with a kernel, waiting for a notebook
+        self.every: list[_Slot] = []  # every worker started, whatever became of it (all are killed on Ctrl-C)
         self.slots = 0  # workers started so far (their number names their log)
         self.git: dict[str, Any] | None = None
         self.durations: list[float] = []
@@ -948,7 +950,9 @@ class Executor:
         self.slots += 1
         cfg = {"root": str(self.lay.root), "fresh": self.fresh,
                "log": str(self.lay.logs / f"worker-{self.slots}.log")}
-        return _Slot(self.ctx, cfg, self.slots)
+        slot = _Slot(self.ctx, cfg, self.slots)
+        self.every.append(slot)
+        return slot
 
     def close(self) -> None:
         """Stop the idle workers and their kernels (each shuts its kernel down; killed if it takes long)."""
@@ -1026,8 +1030,9 @@ class Executor:
                     with contextlib.suppress(FileNotFoundError):
                         (self.lay.running / f"{jid}{suffix}").unlink()
             running.clear()
-            for slot in self.idle:
-                _kill(slot.proc)
+            for slot in self.every:  # the idle ones, and any caught between the idle list and the running one
+                if slot.proc.is_alive():
+                    _kill(slot.proc)
             self.idle = []
             self.save()
             raise
