@@ -94,7 +94,27 @@ def _table(df: pd.DataFrame, *, keys: Sequence[str], count_cols: Sequence[str],
     return df
 
 
-class _Frozen(dict):
+class _Shared:
+    """What :class:`_Frozen` and :class:`_FrozenList` share: copies are the object itself, changes raise."""
+
+    __slots__ = ()
+    _base: type  # the built-in type frozen (dict or list)
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError(f"the scheme structure in DataFrame.attrs is read-only; copy it with "
+                        f"{self._base.__name__}(...) to change it")
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Shared:
+        return self
+
+    def __copy__(self) -> _Shared:
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self._base(self),))
+
+
+class _Frozen(_Shared, dict):
     """A read-only dict that :func:`copy.deepcopy` returns as it is.
 
     pandas deep-copies ``DataFrame.attrs`` into the result of every operation
@@ -107,41 +127,17 @@ class _Frozen(dict):
     """
 
     __slots__ = ()
-
-    def _read_only(self, *args: Any, **kwargs: Any) -> None:
-        raise TypeError("the scheme structure in DataFrame.attrs is read-only; copy it with dict(...) to change it")
-
-    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _read_only  # type: ignore[assignment]
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> _Frozen:
-        return self
-
-    def __copy__(self) -> _Frozen:
-        return self
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_Frozen, (dict(self),))
+    _base = dict
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _Shared._read_only  # type: ignore[assignment]
 
 
-class _FrozenList(list):
+class _FrozenList(_Shared, list):
     """A read-only list that :func:`copy.deepcopy` returns as it is (see :class:`_Frozen`)."""
 
     __slots__ = ()
-
-    def _read_only(self, *args: Any, **kwargs: Any) -> None:
-        raise TypeError("the scheme structure in DataFrame.attrs is read-only; copy it with list(...) to change it")
-
+    _base = list
     __setitem__ = __delitem__ = __iadd__ = __imul__ = append = extend = insert = pop = remove = clear = sort = \
-        reverse = _read_only  # type: ignore[assignment]
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> _FrozenList:
-        return self
-
-    def __copy__(self) -> _FrozenList:
-        return self
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_FrozenList, (list(self),))
+        reverse = _Shared._read_only  # type: ignore[assignment]
 
 
 def _freeze(obj: Any) -> Any:
