@@ -125,8 +125,8 @@ class TreePeak:
         return self.peak / 2**20
 
 
-def _run_measured(cmd: list[str], **kw: Any) -> tuple[float, float]:
-    """Run ``cmd`` to completion; return (wall seconds, peak MiB of its process tree).  Fails loudly."""
+def _run_measured(cmd: list[str], **kw: Any) -> tuple[float, float, str]:
+    """Run ``cmd`` to completion; return (wall seconds, peak MiB of its process tree, its output).  Fails loudly."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
     peak = TreePeak(proc.pid)
@@ -135,7 +135,7 @@ def _run_measured(cmd: list[str], **kw: Any) -> tuple[float, float]:
     mib = peak.stop()
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out[-4000:]}")
-    return seconds, mib
+    return seconds, mib, out
 
 
 def _project(data: Path | None = None, *, scale: float | None = None) -> tuple[Path, dict[str, str]]:
@@ -154,7 +154,9 @@ def _project(data: Path | None = None, *, scale: float | None = None) -> tuple[P
 
 
 def _rss_run(root: Path, env: dict[str, str], jobs: int) -> tuple[float, float]:
-    return _run_measured([sys.executable, "-m", "helpers.cli", "run", "--jobs", str(jobs)], env=env, cwd=root)
+    seconds, mib, _out = _run_measured([sys.executable, "-m", "helpers.cli", "run", "--jobs", str(jobs)], env=env,
+                                       cwd=root)
+    return seconds, mib
 
 
 def _clear_outputs(root: Path) -> None:
@@ -249,14 +251,7 @@ def _report(opts: dict[str, Any]) -> dict[str, Any]:
         script = root / "all_notebooks.py"
         script.write_text(export_script(root, _script_jobs(manifest)))
         _clear_outputs(root)
-        t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, str(script)], cwd=root, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
-        tree = TreePeak(proc.pid)
-        out, err = proc.communicate()
-        script_s, script_mib = time.perf_counter() - t0, tree.stop()
-        if proc.returncode != 0:
-            raise RuntimeError(f"the one-process script failed:\n{err[-4000:]}")
+        script_s, script_mib, out = _run_measured([sys.executable, str(script)], cwd=root, env=env)
         times = json.loads(next(ln for ln in out.splitlines() if ln.startswith("TIMES "))[6:])
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -319,7 +314,7 @@ def _scaling(opts: dict[str, Any]) -> dict[str, Any]:
 
 @bench("make_test", "`make test` wall time (environment installed)", "well under 15 min")
 def _make_test(opts: dict[str, Any]) -> dict[str, Any]:
-    seconds, mib = _run_measured(["make", "-C", str(paths.ROOT), "test"])
+    seconds, mib, _out = _run_measured(["make", "-C", str(paths.ROOT), "test"])
     return {"seconds": seconds, "peak_mib": mib}
 
 
