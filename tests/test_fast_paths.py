@@ -187,22 +187,22 @@ def _grouped(scheme) -> pd.DataFrame:
     return describe.attach_scheme(df, scheme)
 
 
-def test_missingness_by_group_is_each_group_alone(scheme):
-    df = _grouped(scheme)
-    got = describe.missingness(df, by="country")
-    parts = [describe.missingness(sub).assign(country=key) for key, sub in df.groupby("country", sort=True)]
+def _by_country_equals_each_country_alone(fn, df: pd.DataFrame) -> pd.DataFrame:
+    """``fn(df, by="country")`` equals ``fn`` of each country's rows, stacked; return the former."""
+    got = fn(df, by="country")
+    parts = [fn(sub).assign(country=key) for key, sub in df.groupby("country", sort=True)]
     want = pd.concat(parts, ignore_index=True)[got.columns]
     want["country"] = want["country"].astype(got["country"].dtype)
     pd.testing.assert_frame_equal(got, want, check_exact=True)
+    return got
+
+
+def test_missingness_by_group_is_each_group_alone(scheme):
+    _by_country_equals_each_country_alone(describe.missingness, _grouped(scheme))
 
 
 def test_exclusions_by_group_is_each_group_alone(scheme):
-    df = _grouped(scheme)
-    got = describe.exclusions(df, by="country")
-    parts = [describe.exclusions(sub).assign(country=key) for key, sub in df.groupby("country", sort=True)]
-    want = pd.concat(parts, ignore_index=True)[got.columns]
-    want["country"] = want["country"].astype(got["country"].dtype)
-    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    got = _by_country_equals_each_country_alone(describe.exclusions, _grouped(scheme))
     c = got[got["country"] == "C"]
     assert c.iloc[0][["status", "n_surveys"]].tolist() == ["scored", 0]  # a group with nothing scored says so
 
