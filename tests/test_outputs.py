@@ -171,6 +171,50 @@ def test_save_figure_is_reproducible_and_closes(reports):
     assert sorted(p.name for p in (reports / "figures").iterdir()) == ["f.png", "f.svg"]
 
 
+def test_save_figure_lays_out_once_and_the_svg_keeps_that_layout(reports, monkeypatch, tmp_path):
+    import re
+
+    import matplotlib.pyplot as plt
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    def axes_box(svg_text):  # the axes background patch: its path is the first "M x y L ..." after id="axes_1"
+        tail = svg_text[svg_text.index('id="axes_1"'):]
+        return [float(v) for v in re.search(r'd="M ([-\d.]+) ([-\d.]+) \s*L ([-\d.]+) ([-\d.]+)', tail).groups()]
+
+    def figure():
+        fig, ax = plt.subplots(figsize=(4, 3), layout="constrained")
+        ax.plot([0, 1], [0, 1])
+        ax.set_ylabel("a long label that constrained layout must make room for\nover two lines")
+        return fig
+
+    reference = tmp_path / "reference.svg"  # matplotlib laying the figure out for the SVG itself
+    figure().savefig(reference, format="svg", dpi=outputs.PNG_DPI)
+    plt.close("all")
+    calls = []
+    real = ConstrainedLayoutEngine.execute
+    monkeypatch.setattr(ConstrainedLayoutEngine, "execute", lambda self, fig: (calls.append(1), real(self, fig)))
+    fig = figure()
+    default_box = axes_box(_svg_of_unlaid_figure())
+    _, svg = outputs.save_figure(fig, "laid")
+    assert len(calls) == 1  # once, for the PNG
+    box, ref = axes_box(svg.read_text()), axes_box(reference.read_text())
+    assert box == pytest.approx(ref, abs=0.5)  # the constrained layout, within half a point
+    assert box != pytest.approx(default_box, abs=5)  # and not matplotlib's default axes position
+
+
+def _svg_of_unlaid_figure():
+    import io as _io
+
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([0, 1], [0, 1])
+    buf = _io.StringIO()
+    fig.savefig(buf, format="svg", dpi=outputs.PNG_DPI)
+    plt.close(fig)
+    return buf.getvalue()
+
+
 # --------------------------------------------------------------------- numbers
 
 

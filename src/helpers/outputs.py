@@ -371,6 +371,13 @@ def save_figure(fig: Any, name: str) -> list[Path]:
     -----
     The same figure gives byte-identical files on every run: no date or software
     stamp in the metadata, and a fixed ``svg.hashsalt`` for the ids of SVG elements.
+
+    The figure's layout engine (constrained layout, as the helpers' plots use) runs
+    once, while the PNG is drawn; the SVG is drawn with the positions it found.
+    Left on, the engine would lay the figure out again for the SVG, which costs
+    about as much as drawing it (measured: 17 figures of one rerun, 1.1 s of 7.2 s).
+    Both files have the same layout, up to the rounding of text extents at the PNG's
+    resolution instead of the SVG's 72 points per inch.
     """
     import matplotlib as mpl
     import matplotlib.pyplot as plt
@@ -385,6 +392,8 @@ def save_figure(fig: Any, name: str) -> list[Path]:
                 with io.atomic_path(target) as tmp:
                     fig.savefig(tmp, format=fmt, dpi=PNG_DPI, metadata=meta[fmt])
                 written.append(target)
+                if fig.get_layout_engine() is not None:  # laid out by this first draw: keep those positions
+                    fig.set_layout_engine("none")
     finally:
         plt.close(fig)
     return written
