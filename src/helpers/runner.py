@@ -95,6 +95,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -462,6 +463,14 @@ def _error_line(traceback: list[str]) -> str | None:
             where = f"{path}:{m.group(2)} in {m.group(3)}"
         out += f"; raised at {where}: {last[2]}"
     return out
+
+
+def _import_for_fingerprint() -> None:
+    """Import what :func:`scored_fingerprint` uses (run in a thread while the prepare step runs)."""
+    with contextlib.suppress(ImportError):  # the fingerprint reports a missing one itself
+        import numpy  # noqa: F401
+        import pandas  # noqa: F401
+        import pyarrow.parquet  # noqa: F401
 
 
 def _import_papermill_fast() -> None:
@@ -877,17 +886,40 @@ class Executor:
         self.progress, self.save, self.fresh = progress, save, fresh
         self.ctx = None
         self.idle: list[_Slot] = []  # workers with a kernel, waiting for a notebook
+        self.stopping: list[_Slot] = []  # workers told to stop, not yet waited for
         self.every: list[_Slot] = []  # every worker started, whatever became of it (all are killed on Ctrl-C)
         self.slots = 0  # workers started so far (their number names their log)
         self.git: dict[str, Any] | None = None
         self.durations: list[float] = []
+        self._imports: threading.Thread | None = None
 
     # papermill is imported only here, i.e. only when something must run
-    def prepare(self, notebooks: list[tuple[Notebook, dict[str, str]]]) -> list[str]:
-        """Import papermill, check every notebook's parameters; return the problems found."""
+    def boot(self, n: int) -> None:
+        """Import papermill and start ``n`` workers (at most ``jobs``), so that their kernels start at once.
+
+        Then, in a thread of this process, import what :func:`scored_fingerprint` needs
+        (pandas, pyarrow), while the workers start their kernels and the first notebook
+        runs; :meth:`_new_slot` waits for that thread before it forks another worker.
+        """
         import multiprocessing as mp
 
-        _import_papermill_fast()
+        if self.ctx is None:
+            _import_papermill_fast()
+            # fork (papermill stays imported: no re-import per notebook) where it is safe; spawn elsewhere
+            method = "fork" if sys.platform == "linux" and "fork" in mp.get_all_start_methods() else "spawn"
+            self.ctx = mp.get_context(method)
+        self.open(n)
+        if self._imports is None:
+            self._imports = threading.Thread(target=_import_for_fingerprint, name="rss-imports", daemon=True)
+            self._imports.start()
+
+    def imported(self) -> None:
+        """Wait for the imports :meth:`boot` started in a thread (no fork may happen while one is importing)."""
+        if self._imports is not None:
+            self._imports.join()
+
+    def check(self, notebooks: list[tuple[Notebook, dict[str, str]]]) -> list[str]:
+        """Check every notebook's parameters (papermill's view of them); return the problems found."""
         import papermill as pm
 
         problems = []
@@ -917,9 +949,6 @@ class Executor:
                         t = "None" if value is None or isinstance(value, str) else type(value).__name__
                 if t not in ("None", "str") and "str" not in t:
                     problems.append(f"{rel}: parameter {p!r} is declared as {t}, but the runner passes strings")
-        # fork (papermill stays imported: no re-import per notebook) where it is safe; spawn elsewhere
-        method = "fork" if sys.platform == "linux" and "fork" in mp.get_all_start_methods() else "spawn"
-        self.ctx = mp.get_context(method)
         self.git = git_state(self.lay.root)
         return problems
 
@@ -946,6 +975,7 @@ class Executor:
             self.idle.append(self._new_slot())
 
     def _new_slot(self) -> _Slot:
+        self.imported()
         self.lay.logs.mkdir(parents=True, exist_ok=True)
         self.slots += 1
         cfg = {"root": str(self.lay.root), "fresh": self.fresh,
@@ -954,13 +984,19 @@ class Executor:
         self.every.append(slot)
         return slot
 
-    def close(self) -> None:
-        """Stop the idle workers and their kernels (each shuts its kernel down; killed if it takes long)."""
-        slots, self.idle = self.idle, []
-        for slot in slots:
+    def stop(self) -> None:
+        """Tell the idle workers to stop (each shuts its kernel down); :meth:`close` waits for them."""
+        for slot in self.idle:
             slot.stop()
+        self.stopping, self.idle = [*self.stopping, *self.idle], []
+
+    def close(self) -> None:
+        """Stop the idle workers and their kernels, and wait for them (each is killed if it takes long)."""
+        self.stop()
+        slots, self.stopping = self.stopping, []
         for slot in slots:
             slot.join()
+        self.imported()
 
     def run(self, todo: list[Job], done_ok: set[str]) -> dict[str, Result]:
         """Run ``todo`` respecting ``needs`` (a job runs when all it needs is in ``done_ok``)."""
@@ -1425,10 +1461,12 @@ def _run(lay: _Layout, progress: Progress, *, country, jobs, timeout, data, sche
     cleanups.append(executor.close)  # whatever happens, no worker or kernel outlives the run
     ready = False
 
-    def get_ready() -> bool:
+    def get_ready(n: int) -> bool:
+        """Start ``n`` workers (their kernels start meanwhile), then check the notebooks' parameters."""
         nonlocal ready
+        executor.boot(n)
         if not ready:
-            problems = executor.prepare(all_params)
+            problems = executor.check(all_params)
             if problems:
                 progress.line("rss run: refused, the notebooks do not take the parameters the runner passes "
                               "(papermill would only warn):\n" + "\n".join(f"  {p}" for p in problems))
@@ -1452,11 +1490,10 @@ def _run(lay: _Layout, progress: Progress, *, country, jobs, timeout, data, sche
     prep_todo = [j for j in prep_jobs if force or not scored_ok or _is_stale(j, man, lay)]
     progress.total = len(prep_todo)
     if prep_todo:
-        if not get_ready():
+        # every worker starts now: while the prepare step runs on one, the others start and warm their kernels
+        if not get_ready(jobs):
             return 2
         progress.line(f"rss run: {', '.join(j.id for j in prep_todo)} on {_rel(source, lay.root)} ...")
-        # every worker starts now: while the prepare step runs on one, the others start and warm their kernels
-        executor.open(jobs)
         results.update(executor.run(prep_todo, set()))
         if any(r.status != "ok" for r in results.values()):
             save()
@@ -1467,6 +1504,7 @@ def _run(lay: _Layout, progress: Progress, *, country, jobs, timeout, data, sche
             raise RunError(f"{prep_todo[0].id} succeeded but wrote no {_rel(lay.scored, lay.root)}")
 
     # ---- stage 2: countries and once-notebooks
+    executor.imported()  # pandas and pyarrow, imported in a thread while the prepare step ran
     scored_sha = hasher(lay.scored)
     fp = man.get("scored") if man.get("scored", {}).get("sha256") == scored_sha else None
     if fp is None or "countries" not in fp:
@@ -1519,15 +1557,15 @@ def _run(lay: _Layout, progress: Progress, *, country, jobs, timeout, data, sche
                     changed = True
     progress.total = len(prep_todo) + len(todo)
     if todo:
-        if not get_ready():
+        if not get_ready(len(todo)):
             return 2
         progress.line(f"rss run: {len(todo)} notebook{'s' if len(todo) != 1 else ''} to run "
                       f"({len(rest) - len(todo)} up to date, {len(countries)} countries) on {jobs} "
                       f"worker{'s' if jobs != 1 else ''}")
         done_ok = {j.id for j in rest if j not in todo}
-        executor.open(len(todo))
         results.update(executor.run(todo, done_ok))
-    executor.close()  # the kernels' memory is free before the report is built
+    # the workers shut their kernels down (freeing their memory) while the report is built; close() waits for them
+    executor.stop()
     if missing:
         progress.line(f"not written yet (skipped; their report sections say so): {', '.join(missing)}")
 
