@@ -86,6 +86,8 @@ def test_raise_hang_and_dead_kernel_each_leave_the_rest_whole(project):
     assert "at cell 7, the cell starting 'if \"kill\" in notes:" in err
     assert "10_country_profile_SEN: ValueError: planted failure for SEN" in err
     assert f"10_country_profile_GIN: Timeout: still running after {FAIL_TIMEOUT} s" in err
+    # the cell it hung in, although the notebook was last saved before it (the worker's cell marker tells)
+    assert "at cell 6, the cell starting 'if \"sleep\" in notes:'" in err
     # every other output complete: the new country and the cross-country notebook that reads it
     out = project / "reports"
     assert (out / "notebooks" / "10_country_profile_BFA.ipynb").is_file()
