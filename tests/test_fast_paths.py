@@ -2,7 +2,8 @@
 
 Each test computes the result the straightforward way (plain patsy/statsmodels on
 object columns, linearmodels on string entity labels, one group at a time) and
-requires the helpers' faster path to give the same numbers, bit for bit.
+requires the helpers' faster path to give the same numbers, bit for bit (the clustered covariance:
+to rounding, as its matrix product sums in another order).
 """
 
 from __future__ import annotations
@@ -129,6 +130,41 @@ def test_did_with_integer_entity_codes_is_exact():
     assert res.params["__treated"] == ref.params["D"]
     assert res.std_errors["__treated"] == ref.std_errors["D"]
     assert f.loc[0, "n_clusters"] == ref.entity_info["total"]
+
+
+@pytest.mark.parametrize("n, groups, k", [(9000, 4000, 3), (500, 2, 1), (60, 60, 4), (1000, 7, 2)])
+def test_cov_cluster_is_linearmodels_own_to_rounding(n, groups, k):
+    from linearmodels.shared.covariance import cov_cluster as loop  # the library's (never replaced)
+
+    rng = np.random.default_rng(n)
+    z = rng.normal(size=(n, k))
+    clusters = rng.integers(0, groups, n)
+    fast = stats.cov_cluster(z, clusters)
+    assert fast.shape == (k, k)
+    np.testing.assert_allclose(fast, loop(z, clusters), rtol=1e-12, atol=1e-15)
+    for bad, message in [(np.zeros(n, dtype=int), "one group"), (np.r_[np.nan, clusters[1:]], "missing")]:
+        with pytest.raises(ValueError, match=message):
+            stats.cov_cluster(z, bad)
+        with pytest.raises(ValueError, match=message):
+            loop(z, bad)
+
+
+def test_fits_use_the_fast_cov_cluster_and_agree_with_the_loop(monkeypatch):
+    import linearmodels.panel.covariance as panel_cov
+    from linearmodels.shared.covariance import cov_cluster as loop
+
+    rng = np.random.default_rng(5)
+    n = 400
+    d = pd.DataFrame({"id": np.repeat(np.arange(n), 2), "wave": np.tile([1, 2], n)})
+    d["D"] = (np.repeat(rng.random(n) < 0.5, 2) & (d["wave"] == 2)).astype(int)
+    d["y"] = np.repeat(rng.normal(size=n), 2) + 0.4 * d["D"] + rng.normal(0, 0.3, 2 * n)
+    fast, _ = stats.fit_did(d, "y", entity="id", time="wave", treated="D")
+    assert panel_cov.cov_cluster is stats.cov_cluster  # installed by the fit
+    monkeypatch.setattr(stats, "use_fast_cov_cluster", lambda: None)
+    monkeypatch.setattr(panel_cov, "cov_cluster", loop)
+    slow, _ = stats.fit_did(d, "y", entity="id", time="wave", treated="D")
+    assert fast.loc[0, "estimate"] == slow.loc[0, "estimate"]
+    assert fast.loc[0, "std_error"] == pytest.approx(slow.loc[0, "std_error"], rel=1e-12)
 
 
 def test_panel_frame_names_duplicates_by_label():
