@@ -63,6 +63,14 @@ starts a new kernel for every notebook instead; both give identical outputs
 run, before the pool): 4.95 s = 0.87 s kernel start and papermill + 0.31 s imports cell +
 3.75 s work, the work including the lazy imports of the helpers.
 
+The workers start before anything else is checked, so their kernels boot while the
+runner checks the notebooks' parameters; meanwhile a thread imports what the scored-data
+fingerprint needs.  The pooled papermill engine saves a running notebook every
+:data:`SAVE_EVERY` seconds and at its end rather than at the start and end of every
+cell, and records the cell it starts in a small marker file for the timeout message
+(:func:`_pool_engine`).  When the last notebook is done, the workers are told to stop
+and shut their kernels down while the report is built.
+
 Faults
 ------
 * A notebook that raises, hangs past ``--timeout`` or whose kernel dies (killed by
