@@ -63,9 +63,9 @@ starts a new kernel for every notebook instead; both give identical outputs
 run, before the pool): 4.95 s = 0.87 s kernel start and papermill + 0.31 s imports cell +
 3.75 s work, the work including the lazy imports of the helpers.
 
-The workers start before anything else is checked, so their kernels boot while the
-runner checks the notebooks' parameters; meanwhile a thread imports what the scored-data
-fingerprint needs.  The pooled papermill engine saves a running notebook every
+The notebooks' parameters are checked once per notebook version (recorded in the
+manifest), so a rerun starts its workers at once; while their kernels boot and the
+prepare step runs, a thread imports what the scored-data fingerprint needs.  The pooled papermill engine saves a running notebook every
 :data:`SAVE_EVERY` seconds and at its end rather than at the start and end of every
 cell, and records the cell it starts in a small marker file for the timeout message
 (:func:`_pool_engine`).  When the last notebook is done, the workers are told to stop
@@ -974,6 +974,7 @@ class Executor:
 
     def check(self, notebooks: list[tuple[Notebook, dict[str, str]]]) -> list[str]:
         """Check every notebook's parameters (papermill's view of them); return the problems found."""
+        _import_papermill_fast()
         import papermill as pm
 
         problems = []
@@ -1003,7 +1004,6 @@ class Executor:
                         t = "None" if value is None or isinstance(value, str) else type(value).__name__
                 if t not in ("None", "str") and "str" not in t:
                     problems.append(f"{rel}: parameter {p!r} is declared as {t}, but the runner passes strings")
-        self.git = git_state(self.lay.root)
         return problems
 
     def _eta(self, pending: list[Job], running: dict[str, tuple[Any, float, Job]]) -> float | None:
@@ -1524,16 +1524,26 @@ def _run(lay: _Layout, progress: Progress, *, country, jobs, timeout, data, sche
     ready = False
 
     def get_ready(n: int) -> bool:
-        """Start ``n`` workers (their kernels start meanwhile), then check the notebooks' parameters."""
+        """Check the notebooks' parameters, then start ``n`` workers (each starts its kernel).
+
+        The check is skipped when these notebooks passed it with these parameters before
+        (``checked`` in the manifest).  A refusal comes before any worker starts: it
+        changes nothing, not even a worker log.
+        """
         nonlocal ready
-        executor.boot(n)
         if not ready:
-            problems = executor.check(all_params)
-            if problems:
-                progress.line("rss run: refused, the notebooks do not take the parameters the runner passes "
-                              "(papermill would only warn):\n" + "\n".join(f"  {p}" for p in problems))
-                return False
+            checked = _sha256_json([[nb.name, nb_hash[nb.name], sorted(params)] for nb, params in all_params])
+            if man.get("checked") != checked:
+                problems = executor.check(all_params)
+                if problems:
+                    progress.line("rss run: refused, the notebooks do not take the parameters the runner passes "
+                                  "(papermill would only warn):\n" + "\n".join(f"  {p}" for p in problems))
+                    return False
+                man["checked"] = checked
             ready = True
+        executor.boot(n)
+        if executor.git is None:
+            executor.git = git_state(lay.root)
         return True
 
     for stale in lay.running.glob("*") if lay.running.is_dir() else []:
