@@ -66,10 +66,11 @@ run, before the pool): 4.95 s = 0.87 s kernel start and papermill + 0.31 s impor
 The notebooks' parameters are checked once per notebook version (recorded in the
 manifest), so a rerun starts its workers at once; while their kernels boot and the
 prepare step runs, a thread imports what the scored-data fingerprint needs.  The
-pooled papermill engine saves a running notebook every :data:`SAVE_EVERY` seconds and at its end rather than at the start and end of every
-cell, and records the cell it starts in a small marker file for the timeout message
-(:func:`_pool_engine`).  When the last notebook is done, the workers are told to stop
-and shut their kernels down while the report is built.
+pooled papermill engine saves a running notebook every :data:`SAVE_EVERY` seconds and
+at its end rather than at the start and end of every cell, and records the cell it
+starts in a small marker file for the timeout message (:func:`_pool_engine`).  When
+the last notebook is done, the workers are told to stop and shut their kernels down
+while the report is built.
 
 Faults
 ------
