@@ -426,6 +426,11 @@ class _Layout:
     def failed(self, job_id: str) -> Path:
         return self.executed / f"FAILED_{job_id}.ipynb"
 
+    def running_files(self, job_id: str) -> tuple[Path, Path, Path]:
+        """A running job's files: the notebook papermill writes, its cell marker, the worker's result."""
+        notebook = self.running / f"{job_id}.ipynb"
+        return notebook, _cell_marker(notebook), self.running / f"{job_id}.result.json"
+
 
 def _is_stale(job: Job, man: dict[str, Any], lay: _Layout) -> bool:
     entry = man["jobs"].get(job.id)
@@ -1117,9 +1122,9 @@ class Executor:
                 _kill(slot.proc)
                 results[jid] = Result("interrupted", time.monotonic() - start)
                 self._record(job, results[jid])
-                for suffix in (".ipynb", ".ipynb.cell", ".result.json"):
+                for f in self.lay.running_files(jid):
                     with contextlib.suppress(FileNotFoundError):
-                        (self.lay.running / f"{jid}{suffix}").unlink()
+                        f.unlink()
             running.clear()
             for slot in self.every:  # the idle ones, and any caught between the idle list and the running one
                 if slot.proc.is_alive():
@@ -1134,20 +1139,20 @@ class Executor:
 
     def _start(self, job: Job) -> _Slot:
         lay = self.lay
-        for suffix in (".ipynb", ".ipynb.cell", ".result.json"):
+        notebook, _marker, result = files = lay.running_files(job.id)
+        for f in files:
             with contextlib.suppress(FileNotFoundError):
-                (lay.running / f"{job.id}{suffix}").unlink()
-        spec = {"id": job.id, "input": str(lay.source(job.notebook)), "output": str(lay.running / f"{job.id}.ipynb"),
+                f.unlink()
+        spec = {"id": job.id, "input": str(lay.source(job.notebook)), "output": str(notebook),
                 "params": job.params, "cwd": str(lay.root), "log": str(lay.logs / f"{job.id}.log"),
-                "result": str(lay.running / f"{job.id}.result.json")}
+                "result": str(result)}
         slot = self.idle.pop(0) if self.idle else self._new_slot()
         slot.send(spec)
         return slot
 
     def _finish(self, job: Job, duration: float, exitcode: int | None, *, timed_out: bool) -> Result:
         lay = self.lay
-        tmp = lay.running / f"{job.id}.ipynb"
-        res_file = lay.running / f"{job.id}.result.json"
+        tmp, marker, res_file = lay.running_files(job.id)
         info: dict[str, Any] | None = None
         with contextlib.suppress(OSError, ValueError):
             info = json.loads(res_file.read_text(encoding="utf-8"))
@@ -1166,7 +1171,7 @@ class Executor:
                                       "of memory, or it called os._exit); the outputs of that notebook are "
                                       "incomplete", **_running_cell(tmp)}
         with contextlib.suppress(FileNotFoundError):
-            _cell_marker(tmp).unlink()
+            marker.unlink()
         status = info.pop("status")
         kernel_start = float(info.pop("kernel_start", 0.0) or 0.0)
         new_kernel = bool(info.pop("new_kernel", False))
