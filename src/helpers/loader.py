@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from . import paths
-from .scheme import MAX_CODE, Scheme, load_scheme
+from .scheme import MAX_CODE, Scheme, code_slots, load_scheme
 
 __all__ = ["Problem", "DataError", "FileInfo", "LoadResult", "load", "find_files", "CONTRACT_COLUMNS"]
 
@@ -437,8 +437,7 @@ def _parse_codes(s: pd.Series, chk: _Checks, q: str, scheme: Scheme) -> pd.Serie
     table = np.zeros(MAX_CODE + 2, dtype=bool)
     table[sorted(set(scheme.question(q).scores) | set(SPECIAL))] = True
     if s.dtype.kind in ("i", "u") and s.dtype.itemsize <= 4:  # integer codes (Parquet): no float round trip
-        codes = s.to_numpy(dtype=np.intp, na_value=MAX_CODE + 1, copy=True)  # missing -> the slot of no code
-        codes[(codes < 0) | (codes > MAX_CODE)] = MAX_CODE + 1
+        codes = code_slots(s)  # missing or out of range -> the slot of no code
         invalid = ~table.take(codes)
         chk.rows_bad(s.notna().to_numpy() & invalid, q, s, f"is not an answer code ({scheme.allowed_codes(q)})")
         codes[invalid] = 0

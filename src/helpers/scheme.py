@@ -45,6 +45,18 @@ WEIGHT_TOLERANCE = 1e-9
 MAX_CODE = 99
 
 
+def code_slots(s: Any) -> np.ndarray:
+    """Integer answer codes (a pandas Series with an integer dtype) as positions in a question's code tables.
+
+    The tables (:meth:`Scheme.score_table`, the loader's table of allowed codes) have
+    ``MAX_CODE + 2`` slots; a missing or out-of-range code points at the last one,
+    which holds no code.
+    """
+    codes = s.to_numpy(dtype=np.intp, na_value=MAX_CODE + 1, copy=True)
+    codes[(codes < 0) | (codes > MAX_CODE)] = MAX_CODE + 1
+    return codes
+
+
 class SchemeError(ValueError):
     """A scheme file that cannot be used; ``problems`` lists every reason."""
 

@@ -28,7 +28,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from .scheme import MAX_CODE, Scheme
+from .scheme import MAX_CODE, Scheme, code_slots
 
 __all__ = ["item_scores", "score", "band"]
 
@@ -75,9 +75,7 @@ def _column_items(s: pd.Series, table: np.ndarray) -> np.ndarray:
     floats, as :func:`item_scores` does: the scores are the same either way.
     """
     if pd.api.types.is_signed_integer_dtype(s.dtype):
-        codes = s.to_numpy(dtype=np.intp, na_value=-1, copy=True)  # missing -> -1: out of range, like NaN
-        codes[(codes < 0) | (codes > MAX_CODE)] = MAX_CODE + 1  # the table's slot of no score
-        return table.take(codes)
+        return table.take(code_slots(s))  # missing or out of range -> the table's slot of no score
     return _item(_codes_array(s), table)
 
 
