@@ -2568,13 +2568,12 @@ def _term_mask(df: pd.DataFrame, term: str,
         var, lev = m.group(1), m.group(2)
         if var not in df.columns:
             return None
-        if cache is None or var not in cache:
+        cache = {} if cache is None else cache
+        if var not in cache:
             s = df[var]
             levels = sorted(pd.unique(s.dropna().astype(object)), key=str)
-            found = (s.astype(str).to_numpy(dtype=object), s.isna().to_numpy(), str(levels[0]) if levels else None)
-            if cache is not None:
-                cache[var] = found
-        vals, miss, ref = cache[var] if cache is not None else found
+            cache[var] = (s.astype(str).to_numpy(dtype=object), s.isna().to_numpy(), str(levels[0]) if levels else None)
+        vals, miss, ref = cache[var]
         return (vals == lev) & ~miss, (vals == ref) & ~miss
     if term in df.columns and _is_numeric(df[term]):
         x = pd.to_numeric(df[term], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
