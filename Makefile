@@ -83,6 +83,7 @@ validate: $(STAMP) ## Monte-Carlo check of the DiD confidence interval (200 simu
 verify: $(STAMP) $(if $(RSS_DATA),,data) ## build the report twice in clean folders and compare every output (minutes)
 	$(BIN)/python -m helpers.verify --jobs $(JOBS)
 
-clean: ## remove generated outputs (reports/, data/processed/); keeps data/raw and .venv
+clean: ## stop kept kernels, remove generated outputs (reports/, data/processed/); keeps data/raw and .venv
+	@if [ -x $(RSS) ]; then $(RSS) stop; fi
 	find reports -mindepth 1 ! -name .gitkeep -delete
 	find data/processed -mindepth 1 ! -name .gitkeep -delete

@@ -6,6 +6,7 @@ generator), so loader and scoring tests do not depend on the generator.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,10 @@ import pandas as pd
 import pytest
 
 from helpers.scheme import load_scheme
+
+# Runs started by the tests keep no kernels for a next run (helpers.pool): none may outlive the test session.
+# tests/test_kept_kernels.py turns keeping on where it tests it.
+os.environ["RSS_KEEP_KERNELS"] = "0"
 
 
 @pytest.fixture(scope="session")

@@ -107,6 +107,7 @@ def test_interrupted_run_leaves_no_half_written_file_and_the_next_run_resumes(pr
     (project / "SLOW_SEN").touch()  # SEN's notebook rewrites a table in a loop until stopped
     env = {k: v for k, v in os.environ.items() if k not in ("RSS_DATA", "RSS_DISCLOSURE_THRESHOLD")}
     env["RSS_ROOT"] = str(project)
+    env["RSS_KEEP_KERNELS"] = "60"  # kernels are kept after a run that ends, never after an interrupted one
     t0 = time.time_ns()
     proc = subprocess.Popen([sys.executable, "-m", "helpers.cli", "run", "--jobs", "2", "--timeout", TIMEOUT,
                              "--force"], cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

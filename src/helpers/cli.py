@@ -4,6 +4,7 @@
     rss score PATH -o OUT.parquet [--scheme]   validate, score, write atomically
     rss synth -o DIR [--seed N] [--scale X]    write the synthetic default dataset
     rss run [--country ISO3] [--jobs N] ...    run the notebooks, build the report
+    rss stop                                   end the kernels a run kept warm (RSS_KEEP_KERNELS)
     rss report                                 rebuild the report from the outputs
     rss check [--root DIR] ...                 scan reports/ for disclosure and identifier problems
 
@@ -108,6 +109,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 130
 
 
+def cmd_stop(args: argparse.Namespace) -> int:
+    from . import paths, pool
+
+    n = pool.stop_kept(paths.ROOT)
+    print(f"rss stop: {n} kept kernel{'s' if n != 1 else ''} of {paths.ROOT} stopped")
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from .checks import run_checks
 
@@ -161,6 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a new kernel for every notebook (default: each worker keeps one kernel, with the "
                         "scientific stack imported once, and resets it between notebooks)")
     r.set_defaults(func=cmd_run)
+
+    k = sub.add_parser("stop", help="stop the kernels the last `rss run` of this project kept warm for the next "
+                       "(they end by themselves after RSS_KEEP_KERNELS seconds, default 600)")
+    k.set_defaults(func=cmd_stop)
 
     t = sub.add_parser("report", help="rebuild reports/report.html and tables.xlsx from the notebooks' outputs")
     t.set_defaults(func=cmd_report)

@@ -68,9 +68,18 @@ manifest), so a rerun starts its workers at once; while their kernels boot and t
 prepare step runs, a thread imports what the scored-data fingerprint needs.  The
 pooled papermill engine saves a running notebook every :data:`SAVE_EVERY` seconds and
 at its end rather than at the start and end of every cell, and records the cell it
-starts in a small marker file for the timeout message (:func:`_pool_engine`).  When
-the last notebook is done, the workers are told to stop and shut their kernels down
-while the report is built.
+starts in a small marker file for the timeout message (:func:`_pool_engine`).
+
+Workers outlive the run that started them (:mod:`helpers.pool`): when a run ends (its
+notebooks succeeded or failed, but it was not interrupted or refused), each idle
+worker is handed a Unix socket and waits on it, kernel warm, for the next run of the
+same project, for ``RSS_KEEP_KERNELS`` seconds (default 600).  That run takes them
+instead of starting its own, if nothing they were started with changed (the pool's
+key: project, Python, helpers code, packages, environment); otherwise it stops them.
+Workers are forked into sessions of their own, holding none of the runner's files
+(the run lock, its output pipes).  ``rss stop`` ends kept workers at once;
+``RSS_KEEP_KERNELS=0`` turns keeping off, and then the workers are told to stop and
+shut their kernels down while the report is built.
 
 Faults
 ------
@@ -81,9 +90,10 @@ Faults
   nbclient polls it), not at the timeout.
 * A timeout kills the worker *and* its kernel (and the kernel's children), so
   nothing keeps writing outputs after the runner moved on.
-* Ctrl-C or SIGTERM stops every worker and kernel, records their notebooks as
-  ``interrupted`` (the ones that finished keep their outputs and their manifest
-  entries), and exits 130; the next run reruns only what did not finish.
+* Ctrl-C or SIGTERM stops every worker and kernel (those taken from an earlier run
+  too; none is kept), records their notebooks as ``interrupted`` (the ones that
+  finished keep their outputs and their manifest entries), and exits 130; the next
+  run reruns only what did not finish.
 * Every output is written to a temporary file and renamed (:mod:`helpers.io`); a
   writer killed outright leaves its ``.<name>.<random>.tmp``, which the runner
   removes whenever no notebook runs (at the start, after each stage, after an
@@ -134,7 +144,7 @@ MANIFEST_FORMAT = 1
 KEY_PACKAGES = ("numpy", "pandas", "pyarrow", "scipy", "statsmodels", "linearmodels", "matplotlib", "seaborn",
                 "pyyaml", "pycountry", "openpyxl", "papermill", "nbclient", "nbformat", "ipykernel", "jupytext")
 #: Modules of the helpers package that no notebook imports: editing them reruns nothing.
-NOT_KERNEL_CODE = frozenset({"runner.py", "report.py", "cli.py", "bench.py", "checks.py", "verify.py"})
+NOT_KERNEL_CODE = frozenset({"runner.py", "pool.py", "report.py", "cli.py", "bench.py", "checks.py", "verify.py"})
 #: Environment variables the notebooks read (besides RSS_ROOT/RSS_DATA): a change reruns every notebook.
 NOTEBOOK_ENV = ("RSS_DISCLOSURE_THRESHOLD",)
 #: Column prefixes whose pooled medians every country profile shows (see the module notes).
@@ -701,6 +711,16 @@ class _PoolKernel:
             self._exec(code + "import sys as _s\n_s.modules['_rss_pool'].snapshot()\ndel _s\n")
             self.warm.append(m)
 
+    def tidy(self, idle) -> None:
+        """Between runs: back to the recorded state (frees the last notebook's objects), then warm up."""
+        if self.fresh:
+            return
+        with contextlib.suppress(Exception):
+            if self.used:
+                self._exec(_RESET)
+                self.used = False
+            self.warm_up(idle)
+
     def prepare(self) -> float:
         """Make the kernel ready for a notebook; return the seconds a (re)start took (0 when reused)."""
         if self.fresh and self.used or not self.alive():
@@ -736,6 +756,8 @@ def _serve(conn: Any, cfg: dict[str, Any]) -> None:
     """
     import signal
 
+    from . import pool
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the workers
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's SIGTERM handler is not for workers
     os.environ["RSS_ROOT"] = cfg["root"]  # the kernel writes where the runner reads, whatever its caller's env
@@ -745,6 +767,7 @@ def _serve(conn: Any, cfg: dict[str, Any]) -> None:
         os.environ.setdefault(var, "1")
 
     def log_to(path: str) -> None:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         os.dup2(fd, 1)
         os.dup2(fd, 2)
@@ -769,9 +792,26 @@ def _serve(conn: Any, cfg: dict[str, Any]) -> None:
         except Exception:  # noqa: BLE001 -- the first notebook tries again and reports what fails
             pass
         while True:
-            spec = conn.recv()
+            try:
+                spec = conn.recv()
+            except EOFError:  # the runner is gone
+                break
             if spec is None:
                 break
+            if "keep" in spec:  # the run ended: wait for the next one on the socket it passes (helpers.pool)
+                import socket
+                from multiprocessing.reduction import recv_handle
+
+                listener = socket.socket(fileno=recv_handle(conn))
+                conn.close()
+                taken = pool.wait_for_run(listener, spec, cfg["key"], cfg["root"], alive=kernel.alive,
+                                          tidy=kernel.tidy)
+                if taken is None:
+                    break
+                conn, cfg["log"] = taken  # the next run numbers its workers: this one's log is the one it says
+                log_to(cfg["log"])
+                restart, new = 0.0, False
+                continue
             log_to(spec["log"])
             result: dict[str, Any] = {"status": "ok"}
             try:
@@ -798,7 +838,7 @@ def _serve(conn: Any, cfg: dict[str, Any]) -> None:
                 if not kernel.alive():  # died with its notebook: a new one, before the next is sent
                     kernel.start()
                     restart, new = (kernel.started if conn.poll() else 0.0), True
-                kernel.warm_up(lambda: not conn.poll())
+                kernel.warm_up(lambda c=conn: not c.poll())
             except Exception:  # noqa: BLE001 -- the next notebook tries again and reports what fails
                 pass
     finally:
@@ -900,14 +940,25 @@ class Progress:
 
 
 class _Slot:
-    """The runner's end of a worker process (:func:`_serve`): its process and the pipe to it."""
+    """The runner's end of a worker process (:func:`_serve`): its process and the connection to it."""
 
-    def __init__(self, ctx: Any, cfg: dict[str, Any], number: int):
-        self.conn, child = ctx.Pipe()
-        # daemon: should one ever be left running, the interpreter's exit terminates it rather than waiting for it
-        self.proc = ctx.Process(target=_serve, args=(child, cfg), name=f"rss-worker-{number}", daemon=True)
-        self.proc.start()
+    def __init__(self, conn: Any, proc: Any):
+        self.conn, self.proc = conn, proc
+
+    @classmethod
+    def start(cls, ctx: Any, cfg: dict[str, Any], number: int) -> _Slot:
+        """A new worker: forked into a session of its own where workers can be kept (Linux), else by ``ctx``."""
+        conn, child = ctx.Pipe()
+        if cfg["own_session"]:
+            from . import pool
+
+            proc = pool.fork(_serve, child, cfg, keep_fds=(child.fileno(),))
+        else:
+            # daemon: should one ever be left running, the interpreter's exit terminates it, not waits for it
+            proc = ctx.Process(target=_serve, args=(child, cfg), name=f"rss-worker-{number}", daemon=True)
+            proc.start()
         child.close()
+        return cls(conn, proc)
 
     def send(self, spec: dict[str, Any]) -> None:
         self.conn.send(spec)
@@ -926,6 +977,35 @@ class _Slot:
         with contextlib.suppress(OSError, ValueError):
             self.conn.send(None)
 
+    def keep(self, seconds: float, root: Path, key: str) -> bool:
+        """Let the worker wait for the next run on a socket made here (:mod:`helpers.pool`); forget it here.
+
+        False (and the worker is told to stop) when no socket can be made.
+        """
+        from multiprocessing.reduction import send_handle
+
+        from . import pool
+
+        where = None
+        with contextlib.suppress(OSError):
+            where = pool.listen(root, key, self.proc.pid)
+        if where is None:
+            self.stop()
+            return False
+        listener = where.pop("socket")
+        try:
+            self.conn.send({"keep": seconds, **where})
+            send_handle(self.conn, listener.fileno(), self.proc.pid)
+        except (OSError, ValueError):
+            with contextlib.suppress(OSError):
+                os.unlink(where["path"])
+            return False
+        finally:
+            listener.close()
+        self.conn.close()
+        self.proc.release()
+        return True
+
     def join(self, timeout: float = 10.0) -> None:
         self.proc.join(timeout)
         if self.proc.is_alive():
@@ -941,9 +1021,13 @@ class Executor:
     """
 
     def __init__(self, lay: _Layout, man: dict[str, Any], *, jobs: int, timeout: float, progress: Progress,
-                 save: Any, fresh: bool = False):
+                 save: Any, fresh: bool = False, keep: float = 0.0, key: str = ""):
         self.lay, self.man, self.jobs, self.timeout = lay, man, max(1, jobs), timeout
         self.progress, self.save, self.fresh = progress, save, fresh
+        # seconds the workers wait for the next run when this one ends (helpers.pool), and what they must match
+        self.keep_for, self.key = (0.0 if fresh else keep), key
+        self.adopted = False  # the kept workers of earlier runs were looked for
+        self.kept = 0  # workers left waiting for the next run
         self.ctx = None
         self.idle: list[_Slot] = []  # workers with a kernel, waiting for a notebook
         self.stopping: list[_Slot] = []  # workers told to stop, not yet waited for
@@ -955,19 +1039,16 @@ class Executor:
 
     # papermill is imported only in boot() and check(), i.e. only when something must run
     def boot(self, n: int) -> None:
-        """Import papermill and start ``n`` workers (at most ``jobs``), so that their kernels start at once.
+        """Have ``n`` workers (at most ``jobs``) ready: the kept ones of an earlier run, else new ones.
 
-        Then, in a thread of this process, import what :func:`scored_fingerprint` needs
-        (pandas, pyarrow), while the workers start their kernels and the first notebook
-        runs; :meth:`_new_slot` waits for that thread before it forks another worker.
+        New workers are forked once papermill is imported, so that their kernels start at
+        once.  Then, in a thread of this process, import what :func:`scored_fingerprint`
+        needs (pandas, pyarrow), while the workers start their kernels and the first
+        notebook runs; :meth:`_new_slot` waits for that thread before it forks another worker.
         """
-        import multiprocessing as mp
-
-        if self.ctx is None:
-            _import_papermill_fast()
-            # fork (papermill stays imported: no re-import per notebook) where it is safe; spawn elsewhere
-            method = "fork" if sys.platform == "linux" and "fork" in mp.get_all_start_methods() else "spawn"
-            self.ctx = mp.get_context(method)
+        if not self.adopted:
+            self.adopted = True
+            self._adopt()
         self.open(n)
         if self._imports is None:
             self._imports = threading.Thread(target=_import_for_fingerprint, name="rss-imports", daemon=True)
@@ -1029,6 +1110,27 @@ class Executor:
             work += max(exp - (now - start), 1.0)
         return work / self.jobs
 
+    def _adopt(self) -> None:
+        """Take the workers an earlier run kept (:mod:`helpers.pool`); when keeping is off, stop them."""
+        from . import pool
+
+        if not pool.supported():
+            return
+        if self.keep_for <= 0:
+            pool.stop_kept(self.lay.root, wait=None)
+            return
+        for conn, proc in pool.adopt(self.lay.root, self.key, self.jobs):
+            self.slots += 1
+            log = self.lay.logs / f"worker-{self.slots}.log"
+            try:
+                conn.send({"log": str(log)})
+            except OSError:
+                conn.close()
+                continue
+            slot = _Slot(conn, proc)
+            self.every.append(slot)
+            self.idle.append(slot)
+
     def open(self, n: int) -> None:
         """Start workers (each with its kernel) until ``n`` wait for work, at most ``jobs``."""
         while len(self.idle) < min(n, self.jobs):
@@ -1036,13 +1138,34 @@ class Executor:
 
     def _new_slot(self) -> _Slot:
         self.imported()
+        if self.ctx is None:
+            import multiprocessing as mp
+
+            _import_papermill_fast()
+            # fork (papermill stays imported: no re-import per notebook) where it is safe; spawn elsewhere
+            method = "fork" if sys.platform == "linux" and "fork" in mp.get_all_start_methods() else "spawn"
+            self.ctx = mp.get_context(method)
         self.lay.logs.mkdir(parents=True, exist_ok=True)
         self.slots += 1
-        cfg = {"root": str(self.lay.root), "fresh": self.fresh,
+        from . import pool
+
+        cfg = {"root": str(self.lay.root), "fresh": self.fresh, "own_session": pool.supported(), "key": self.key,
                "log": str(self.lay.logs / f"worker-{self.slots}.log")}
-        slot = _Slot(self.ctx, cfg, self.slots)
+        slot = _Slot.start(self.ctx, cfg, self.slots)
         self.every.append(slot)
         return slot
+
+    def keep(self) -> int:
+        """Leave the idle workers waiting for the next run (when keeping is on); return how many."""
+        if self.keep_for > 0:
+            for slot in self.idle:
+                if slot.keep(self.keep_for, self.lay.root, self.key):
+                    self.every.remove(slot)
+                    self.kept += 1
+                else:
+                    self.stopping.append(slot)
+            self.idle = []
+        return self.kept
 
     def stop(self) -> None:
         """Tell the idle workers to stop (each shuts its kernel down); :meth:`close` waits for them."""
@@ -1164,8 +1287,9 @@ class Executor:
                     "evalue": f"still running after {self.timeout:g} s (--timeout {self.timeout:g}); stopped it "
                               "and its kernel", **cell}
         elif info is None:
+            code = f" with exit code {exitcode}" if exitcode is not None else ""
             info = {"status": "failed", "ename": "WorkerDied",
-                    "evalue": f"the worker process ended with exit code {exitcode} without a result"}
+                    "evalue": f"the worker process ended{code} without a result"}
         elif info.get("ename") == "DeadKernelError":
             info = {**info, "evalue": "the kernel died while running the notebook (killed by a signal, e.g. out "
                                       "of memory, or it called os._exit); the outputs of that notebook are "
@@ -1439,11 +1563,16 @@ def _sigterm_interrupts():
 def _run(lay: _Layout, progress: Progress, *, country, jobs, timeout, data, scheme, force, registry, fresh,
          cleanups) -> int:
     t_start = time.time()
+    from . import pool
     from .settings import SettingError, disclosure_threshold
 
     try:  # the notebooks read it; a bad value would fail every one of them
         disclosure_threshold()
     except SettingError as exc:
+        raise RunError(str(exc)) from None
+    try:
+        keep = pool.keep_seconds()
+    except ValueError as exc:
         raise RunError(str(exc)) from None
     man = load_manifest(lay.root)
     hasher = FileHasher(man.get("files"))
@@ -1525,8 +1654,9 @@ def _run(lay: _Layout, progress: Progress, *, country, jobs, timeout, data, sche
         man["files"] = {**hasher.used}
         write_json(lay.manifest, man)
 
-    executor = Executor(lay, man, jobs=jobs, timeout=timeout, progress=progress, save=save, fresh=fresh)
-    cleanups.append(executor.close)  # whatever happens, no worker or kernel outlives the run
+    executor = Executor(lay, man, jobs=jobs, timeout=timeout, progress=progress, save=save, fresh=fresh,
+                        keep=keep, key=pool.key(lay.root, versions) if keep > 0 else "")
+    cleanups.append(executor.close)  # whatever happens, no worker outlives the run but those keep() handed on
     ready = False
 
     def get_ready(n: int) -> bool:
@@ -1642,8 +1772,9 @@ def _run(lay: _Layout, progress: Progress, *, country, jobs, timeout, data, sche
                       f"worker{'s' if jobs != 1 else ''}")
         done_ok = {j.id for j in rest if j not in todo}
         results.update(executor.run(todo, done_ok))
-    # the workers shut their kernels down (freeing their memory) while the report is built; close() waits for them
-    executor.stop()
+    if executor.keep_for <= 0:
+        # the workers shut their kernels down (freeing their memory) while the report is built; close() waits
+        executor.stop()
     if missing:
         progress.line(f"not written yet (skipped; their report sections say so): {', '.join(missing)}")
 
@@ -1661,7 +1792,7 @@ def _run(lay: _Layout, progress: Progress, *, country, jobs, timeout, data, sche
     failed = {k: r for k, r in results.items() if r.status != "ok"}
     if failed:
         save()
-        return _summary(lay, progress, results, man, built=False, t_start=t_start)
+        return _kept(executor, progress, _summary(lay, progress, results, man, built=False, t_start=t_start))
 
     # ---- report
     from . import report as _report  # cheap: heavy imports happen inside build_report
@@ -1680,7 +1811,16 @@ def _run(lay: _Layout, progress: Progress, *, country, jobs, timeout, data, sche
                          "built": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
         built = True
     save()
-    return _summary(lay, progress, results, man, built=built, t_start=t_start)
+    return _kept(executor, progress, _summary(lay, progress, results, man, built=built, t_start=t_start))
+
+
+def _kept(executor: Executor, progress: Progress, code: int) -> int:
+    """Leave the workers waiting for the next run (``RSS_KEEP_KERNELS``) and say so; return ``code``."""
+    n = executor.keep()
+    if n:
+        progress.line(f"rss run: {n} kernel{'s' if n != 1 else ''} kept warm for the next run for "
+                      f"{_clock(executor.keep_for)} (`rss stop` ends them now; RSS_KEEP_KERNELS=0 turns this off)")
+    return code
 
 
 def _summary(lay: _Layout, progress: Progress, results: dict[str, Result], man: dict[str, Any], *, built: bool,
