@@ -42,6 +42,12 @@
 # counted); IPW/AIPW use the M-estimation sandwich, so the estimated propensity score
 # is accounted for. No survey weights are used; `PanelOLS(weights=...)` would take
 # inverse-variance weights, not survey weights. Bootstrap is off (analytic variances).
+#
+# Everything but the re-scoring robustness check reads only the countries where
+# mentoring ran (`panel`). Those results and their figures are computed once per
+# content of their inputs and read back afterwards (`helpers.cache`, in
+# `data/processed/.cache`): a change in another country's rows reruns this notebook
+# without re-estimating them.
 
 # %% tags=["parameters"]
 processed: str = ""  # folder of scored.parquet; empty means data/processed
@@ -51,7 +57,7 @@ from pathlib import Path
 
 from IPython.display import Image
 
-from helpers import describe, nbcheck, outputs, paths, stats
+from helpers import cache, describe, nbcheck, outputs, paths, stats
 
 # %%
 processed_dir = paths.PROCESSED if processed == "" else Path(processed)
@@ -77,9 +83,9 @@ planted = stats.planted_effects(source) if synthetic else None
 # respondents in a group, or in a cell of a category, is suppressed.
 
 # %%
-base = stats.baseline(scored)
-balance = stats.balance_table(base, "mentored", [*stats.COVARIATES, *stats.OUTCOMES], cluster="respondent_id",
-                              entity="respondent_id")
+base = stats.baseline(panel)
+balance = cache.result(stats.balance_table, base, "mentored", [*stats.COVARIATES, *stats.OUTCOMES],
+                       cluster="respondent_id", entity="respondent_id")
 balance_tidy = stats.tidy_balance(balance, term="mentored")
 _ = outputs.write_table(balance_tidy, "mentoring_balance", count_cols=balance.attrs["count_cols"])
 outputs.suppress(balance, count_cols=balance.attrs["count_cols"])
@@ -96,15 +102,14 @@ outputs.publish(joint, "mentoring_balance_joint", count_cols=["n_clusters"])
 # effective sample size says how much the IPW weights concentrate the estimate.
 
 # %%
-cross_section = stats.cross_section(scored)
-overlap = stats.overlap_table(cross_section, "treated", stats.COVARIATES, fe=("country", "wave"),
-                              entity="respondent_id")
+cross_section = stats.cross_section(panel)
+overlap = cache.result(stats.overlap_table, cross_section, "treated", stats.COVARIATES, fe=("country", "wave"),
+                       entity="respondent_id")
 outputs.publish(overlap.drop(columns=["min", "max"]).reset_index(), "mentoring_overlap",
                 count_cols=["n_respondents"])
 
 # %%
-fig = stats.plot_overlap(overlap)
-saved = outputs.save_figure(fig, "mentoring_overlap")
+saved = cache.figure("mentoring_overlap", stats.plot_overlap, overlap)
 Image(filename=str(saved[0]))
 
 # %% [markdown]
@@ -115,13 +120,12 @@ Image(filename=str(saved[0]))
 # side is suppressed. On synthetic data the dotted red line is the planted effect.
 
 # %%
-effects = stats.mentoring_effects(scored)
+effects = cache.result(stats.mentoring_effects, panel)
 outputs.publish(effects, "mentoring_effects", count_cols=stats.EFFECT_COUNTS)
 
 # %%
-fig = stats.plot_coefficients(effects, reference=planted, min_n=threshold, count_cols=stats.EFFECT_COUNTS,
-                              title="Mentoring effect by estimator (95% CI)")
-saved = outputs.save_figure(fig, "mentoring_coefficients")
+saved = cache.figure("mentoring_coefficients", stats.plot_coefficients, effects, reference=planted,
+                     min_n=threshold, count_cols=stats.EFFECT_COUNTS, title="Mentoring effect by estimator (95% CI)")
 Image(filename=str(saved[0]))
 
 # %% [markdown]
@@ -132,12 +136,12 @@ Image(filename=str(saved[0]))
 # exist only for returnees surveyed at least twice before mentoring.
 
 # %%
-events = stats.event_studies(panel)
+events = cache.result(stats.event_studies, panel)
 outputs.publish(events, "mentoring_event_study", count_cols=["n_clusters", "n_treated_obs"])
 
 # %%
-fig = stats.plot_event_study(events, title="Event study: effect by waves since mentoring started")
-saved = outputs.save_figure(fig, "mentoring_event_study")
+saved = cache.figure("mentoring_event_study", stats.plot_event_study, events,
+                     title="Event study: effect by waves since mentoring started")
 Image(filename=str(saved[0]))
 
 # %% [markdown]
@@ -149,17 +153,16 @@ Image(filename=str(saved[0]))
 # threshold of mentored or other returnees are suppressed.
 
 # %%
-heterogeneity = stats.heterogeneity(panel, "score_composite")
+heterogeneity = cache.result(stats.heterogeneity, panel, "score_composite")
 outputs.publish(heterogeneity, "mentoring_heterogeneity", count_cols=heterogeneity.attrs["count_cols"])
 
 # %%
 {"groupings not estimated, and why": heterogeneity.attrs["skipped"]}
 
 # %%
-fig = stats.plot_coefficients(heterogeneity, label="label", min_n=threshold,
-                              count_cols=heterogeneity.attrs["count_cols"],
-                              title="Effect on the composite by group, and differences (DiD)")
-saved = outputs.save_figure(fig, "mentoring_heterogeneity")
+saved = cache.figure("mentoring_heterogeneity", stats.plot_coefficients, heterogeneity, label="label",
+                     min_n=threshold, count_cols=heterogeneity.attrs["count_cols"],
+                     title="Effect on the composite by group, and differences (DiD)")
 Image(filename=str(saved[0]))
 
 # %% [markdown]
