@@ -18,7 +18,10 @@ Benchmarks (the numbers of issue 8):
     injected as papermill would, run one after another in one interpreter, after the
     outputs were cleared again) and the ratio full / script of each run; the split of
     every executed notebook into kernel start, papermill overhead, imports cell and
-    work; a no-op rerun; a rerun after one answer of one country (the smallest) changed.
+    work; a no-op rerun; a rerun after one answer of one country (the smallest)
+    changed, then of a fieldwork country (Guinea: the mentoring estimates change too),
+    both on the kernels the previous run kept (``RSS_KEEP_KERNELS``, the default); and
+    the first again with keeping off.  The full run is always cold (a new project).
 ``load_score_1m`` (5)
     Load, validate and score ~1,000,000 surveys from Parquet: time and peak memory.
 ``scaling`` (6)
@@ -54,6 +57,7 @@ from typing import Any
 
 from . import paths
 from .io import write_json
+from .pool import KEEP_ENV
 
 __all__ = ["main"]
 
@@ -159,6 +163,14 @@ def _rss_run(root: Path, env: dict[str, str], jobs: int) -> tuple[float, float]:
     return seconds, mib
 
 
+def _stop_and_remove(root: Path) -> None:
+    """Stop the kernels the project's last run kept (:mod:`helpers.pool`), then remove the project."""
+    from .pool import stop_kept
+
+    stop_kept(root)
+    shutil.rmtree(root, ignore_errors=True)
+
+
 def _clear_outputs(root: Path) -> None:
     for d in (root / "reports", root / "data" / "processed"):
         shutil.rmtree(d, ignore_errors=True)
@@ -239,25 +251,37 @@ def _report(opts: dict[str, Any]) -> dict[str, Any]:
         manifest = json.loads((root / "reports" / ".manifest.json").read_text())
         split = _split(root, manifest)
         noop, _ = _rss_run(root, env, jobs)
-        csv = root / "data" / "raw" / "synthetic" / "som.csv"  # the smallest country: change one answer
-        original = csv.read_bytes()
-        df = pd.read_csv(csv, dtype=str, keep_default_na=False)
-        df.loc[0, "eco_employed"] = "1" if df.loc[0, "eco_employed"] != "1" else "0"
-        write_csv(csv, df)
+        raw = root / "data" / "raw" / "synthetic"
+        originals = {f: f.read_bytes() for f in raw.glob("*.csv")}
+
+        def change_one_answer(name: str) -> None:
+            csv = raw / name
+            df = pd.read_csv(csv, dtype=str, keep_default_na=False)
+            df.loc[0, "eco_employed"] = "1" if df.loc[0, "eco_employed"] != "1" else "0"
+            write_csv(csv, df)
+
+        # reruns on the kernels the previous run kept (the default), then with keeping off
+        change_one_answer("som.csv")  # the smallest country, no mentoring
         one, _ = _rss_run(root, env, jobs)
         one_ran = len(json.loads((root / "reports" / ".manifest.json").read_text())["run"]["ran"])
+        change_one_answer("gin.csv")  # a fieldwork country: the mentoring estimates change too
+        fieldwork, _ = _rss_run(root, env, jobs)
+        change_one_answer("som.csv")
+        one_cold, _ = _rss_run(root, {**env, KEEP_ENV: "0"}, jobs)
         # the same analyses in one process, from the same input, outputs cleared
-        csv.write_bytes(original)
+        for f, data in originals.items():
+            f.write_bytes(data)
         script = root / "all_notebooks.py"
         script.write_text(export_script(root, _script_jobs(manifest)))
         _clear_outputs(root)
         script_s, script_mib, out = _run_measured([sys.executable, str(script)], cwd=root, env=env)
         times = json.loads(next(ln for ln in out.splitlines() if ln.startswith("TIMES "))[6:])
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        _stop_and_remove(root)
     med = {k: statistics.median(s[k] for s in split) for k in split[0] if k != "notebook"}
     return {"seconds": full, "peak_mib": peak, "script_seconds": script_s, "script_peak_mib": script_mib,
             "ratio": full / script_s, "noop_seconds": noop, "one_country_seconds": one,
+            "one_fieldwork_country_seconds": fieldwork, "one_country_keep_off_seconds": one_cold,
             "one_country_notebooks": one_ran, "notebooks": len(split), "median_notebook_split": med,
             "split": split, "script_notebook_seconds": times}
 
@@ -304,7 +328,7 @@ def _scaling(opts: dict[str, Any]) -> dict[str, Any]:
             seconds, mib = _rss_run(root, env, opts["jobs"])
             surveys = json.loads((root / "reports" / "numbers.json").read_text())["prepare"]["n_surveys"]
         finally:
-            shutil.rmtree(root, ignore_errors=True)
+            _stop_and_remove(root)  # kept kernels of a x50 run hold gigabytes
         res[f"x{s}_seconds"], res[f"x{s}_peak_mib"], res[f"x{s}_surveys"] = seconds, mib, surveys
     first, last = opts["scales"][0], opts["scales"][-1]
     res["seconds"], res["peak_mib"] = res[f"x{last}_seconds"], res[f"x{last}_peak_mib"]
@@ -395,7 +419,7 @@ def _print_row(name: str, r: dict[str, Any]) -> None:
     for k, v in r.items():
         if isinstance(v, dict) and set(v) == {"median", "min", "max"}:
             unit = "MiB" if k.endswith("peak_mib") else "x" if k.endswith("ratio") else "s"
-            print(f"  {k:<22} {_fmt(v, unit)}", flush=True)
+            print(f"  {k:<30} {_fmt(v, unit)}", flush=True)
     if "median_notebook_split" in r:
         sp = r["median_notebook_split"]
         print(f"  per notebook (median of {r['notebooks']}, last run): total {sp['total']:.2f} s = kernel start "
