@@ -244,6 +244,23 @@ def test_country_codes_must_be_iso3(tmp_path):
         runner.scored_fingerprint(f)
 
 
+def test_the_scheduler_plans_with_the_longest_run_of_the_same_notebook_version():
+    """A notebook quick once (its results read back from helpers.cache) is still started early next time."""
+    nb = runner.Notebook("30_x", "once", ())
+    parts = {"notebook": "n1", "helpers": "h1", "env": "e1", "scored": "s1"}
+    job = runner.Job("30_x", nb, None, {}, parts)
+    ok = runner.Result("ok", 1.5)
+    prev = {"parts": {**parts, "scored": "s0"}, "duration": 5.7, "longest": 5.7}
+    assert runner._longest(prev, job, ok) == 5.7  # other data, same code: the long run is remembered
+    assert runner._expected({"duration": 1.5, "longest": 5.7}) == 5.7
+    assert runner._longest({**prev, "longest": 1.0}, job, runner.Result("ok", 2.5)) == 2.5
+    assert runner._longest(prev, job, runner.Result("failed", 9.0)) == 5.7  # a failure says nothing of its length
+    for changed in ("notebook", "helpers", "env"):  # other code: forgotten
+        assert runner._longest({**prev, "parts": {**parts, changed: "x"}}, job, ok) == 1.5
+    assert runner._longest({}, job, ok) == 1.5
+    assert runner._expected({"duration": 3.0}) == 3.0 and runner._expected({}) is None
+
+
 def test_file_hasher_reuses_unchanged_entries(tmp_path):
     f = tmp_path / "x.csv"
     f.write_text("a\n")

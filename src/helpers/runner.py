@@ -10,7 +10,8 @@ What it does, in order:
    list in code); every per-country notebook (``10_country_profile``) runs once per
    country, and every once-notebook (``20_cross_country``, later ``30_mentoring``,
    ``40_weight_sensitivity``) once, in parallel (``--jobs``, default: the number of
-   cores), longest first by the durations of the previous run (unknown = longest).
+   cores), longest first by the longest earlier run of the same notebook version
+   (unknown = longest).
 3. When every notebook succeeded, ``reports/report.html`` and ``reports/tables.xlsx``
    are rebuilt (:mod:`helpers.report`); otherwise the previous report stays, the
    failed executed notebook is kept as ``reports/notebooks/FAILED_<name>.ipynb``, a
@@ -1323,14 +1324,35 @@ class Executor:
         return res
 
     def _record(self, job: Job, res: Result) -> None:
+        prev = self.man["jobs"].get(job.id, {})
         self.man["jobs"][job.id] = {
             "notebook": job.notebook.name, "country": job.country, "params": job.params, "key": job.key,
             "parts": job.parts, "status": res.status, "duration": round(res.duration, 3),
             "kernel_start": round(res.kernel_start, 3), "new_kernel": res.new_kernel,
+            "longest": _longest(prev, job, res),
             "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "output": _rel(res.output, self.lay.root) if res.output else None,
             "error": res.error, "git": self.git,
         }
+
+
+def _longest(prev: dict[str, Any], job: Job, res: Result) -> float | None:
+    """The longest successful run of this job's notebook with this code (what the scheduler plans with).
+
+    A notebook whose results come partly from :mod:`helpers.cache` runs much faster
+    when its inputs barely changed than when they did; planning with the last run only
+    would start it last, after a run where it was quick.  Forgotten when the notebook,
+    the helpers or the packages change.
+    """
+    same = all(prev.get("parts", {}).get(k) == job.parts.get(k) for k in ("notebook", "helpers", "env"))
+    old = prev.get("longest") if same else None
+    new = round(res.duration, 3) if res.status == "ok" else None
+    return max((v for v in (old, new) if v is not None), default=None)
+
+
+def _expected(entry: dict[str, Any]) -> float | None:
+    """Seconds a job is planned to take: its longest run (:func:`_longest`), else its last."""
+    return entry.get("longest") or entry.get("duration")
 
 
 def _readable_json(path: Path) -> bool:
@@ -1693,7 +1715,7 @@ def _run(lay: _Layout, progress: Progress, *, country, jobs, timeout, data, sche
         parts = {"notebook": nb_hash[nb.name], **common, "params": params_for(nb, None),
                  "data": _sha256_json([inputs, scheme_part])}
         prep_jobs.append(Job(nb.name, nb, None, params_for(nb, None), parts,
-                             expected=man["jobs"].get(nb.name, {}).get("duration")))
+                             expected=_expected(man["jobs"].get(nb.name, {}))))
     scored_ok = lay.scored.is_file() and man.get("scored", {}).get("sha256") == hasher(lay.scored)
     prep_todo = [j for j in prep_jobs if force or not scored_ok or _is_stale(j, man, lay)]
     progress.total = len(prep_todo)
@@ -1746,7 +1768,7 @@ def _run(lay: _Layout, progress: Progress, *, country, jobs, timeout, data, sche
             elif n in prep_keys:
                 j.parts.setdefault("needs", {})[n] = prep_keys[n]
     for j in rest:
-        j.expected = man["jobs"].get(j.id, {}).get("duration")
+        j.expected = _expected(man["jobs"].get(j.id, {}))
 
     _prune_countries(lay, man, set(countries), [nb for nb in present if nb.kind == "country"], progress)
 
