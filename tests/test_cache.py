@@ -161,3 +161,20 @@ def test_the_mentoring_analyses_read_only_the_countries_where_mentoring_ran(scor
         pd.testing.assert_frame_equal(stats.mentoring_effects(panel), stats.mentoring_effects(scored))
         pd.testing.assert_frame_equal(stats.baseline(panel), stats.baseline(scored))
         pd.testing.assert_frame_equal(stats.cross_section(panel), stats.cross_section(scored))
+
+
+def test_the_weight_notebook_takes_section_3_rows_as_they_are(scored):
+    """40_weight_sensitivity reuses rows of 30_mentoring's table: they equal its own estimation."""
+    estimators = ["raw_difference", "ols_fe", "did_panel"]
+    panel = scored[scored["country"].isin(describe.fieldwork_countries(scored))]
+    _, pca_scored = stats.pca_rescore(scored)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        section3 = stats.mentoring_effects(panel)
+        reused = stats.by_scheme({
+            "scheme": section3[section3["estimator"].isin(estimators)].reset_index(drop=True),
+            "pca": stats.mentoring_effects(pca_scored, estimators=estimators),
+        })
+        direct = stats.effects_by_scheme({"scheme": scored, "pca": pca_scored}, estimators=estimators)
+    pd.testing.assert_frame_equal(reused, direct)
+    assert reused.attrs == direct.attrs

@@ -1958,9 +1958,17 @@ def effects_by_scheme(scored: Mapping[str, pd.DataFrame], outcomes: Sequence[str
     pandas.DataFrame
         :func:`mentoring_effects` rows with a ``scheme`` column (after ``term``).
     """
-    rows = [mentoring_effects(frame, outcomes, estimators=estimators, **kwargs).assign(scheme=name)
-            for name, frame in scored.items()]
-    out = _concat(rows)
+    return by_scheme({name: mentoring_effects(frame, outcomes, estimators=estimators, **kwargs)
+                      for name, frame in scored.items()})
+
+
+def by_scheme(effects: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """:func:`mentoring_effects` tables of several scoring schemes as one, with a ``scheme`` column.
+
+    What :func:`effects_by_scheme` returns, from tables already estimated (e.g. one
+    read back by :func:`helpers.cache.result`).
+    """
+    out = _concat([frame.assign(scheme=name) for name, frame in effects.items()])
     if len(out):
         lead = [*TIDY_COLUMNS, "term", "scheme"]
         out = out[[*lead, *(c for c in out.columns if c not in lead)]]
