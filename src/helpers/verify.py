@@ -11,9 +11,8 @@ fresh process (``RSS_ROOT`` set), and the two ``reports/`` trees are compared:
 * ``reports/numbers.json`` and ``reports/numbers/*.json``: byte-identical;
 * figures (``reports/figures/*.png``, ``*.svg``): byte-identical;
 * ``reports/tables.xlsx``: byte-identical, or identical up to its zip entry
-  timestamps and the workbook's created/modified dates (said so; not a failure:
-  openpyxl stamps the clock unless the workbook is written with
-  :func:`helpers.io.write_workbook`);
+  timestamps and the workbook's created/modified dates (said so; not a failure: a
+  workbook writer stamps the clock unless told a fixed date, as the report's is);
 * ``reports/report.html``: identical once the run-time provenance is set aside --
   the content of every element marked ``data-volatile`` and, for a report that
   does not mark them yet, the fragments matched by :data:`VOLATILE_PATTERNS`
@@ -168,7 +167,7 @@ def compare_trees(a: str | Path, b: str | Path) -> Comparison:
             if same:
                 res.same["tables.xlsx"] = 1
                 res.notes.append("reports/tables.xlsx: identical up to its zip timestamps and the workbook's "
-                                 "created/modified dates (written byte-identically by helpers.io.write_workbook)")
+                                 "created/modified dates (the report writes it with a fixed date: byte-identical)")
             else:
                 res.differ.append(f"reports/tables.xlsx: {why}")
     elif xa.is_file() or xb.is_file():
