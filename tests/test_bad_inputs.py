@@ -144,6 +144,11 @@ RUN_CASES = {
     "threshold a fraction": (_setenv("RSS_DISCLOSURE_THRESHOLD", "7.5"), [], 2,
                              "RSS_DISCLOSURE_THRESHOLD must be a whole number of respondents >= 1 (default 10); "
                              "found '7.5'"),
+    "keep seconds not a number": (_setenv("RSS_KEEP_KERNELS", "ten minutes"), [], 2,
+                                  "rss run: RSS_KEEP_KERNELS='ten minutes': expected the seconds a run's kernels are "
+                                  "kept for the next run (a number >= 0; 0 turns keeping off)"),
+    "keep seconds negative": (_setenv("RSS_KEEP_KERNELS", "-5"), [], 2,
+                              "RSS_KEEP_KERNELS='-5': expected the seconds a run's kernels are kept"),
     "--jobs not a number": (None, ["--jobs", "abc"], 2,
                             "argument --jobs/-j: expected the number of notebooks run at once (a whole number >= 1); "
                             "found 'abc'"),
