@@ -118,6 +118,23 @@ def test_a_damaged_entry_is_recomputed_and_old_entries_are_pruned(root):
     assert len(list(entry.parent.glob("ident-*.pkl"))) == cache.KEEP
 
 
+def test_a_cache_that_cannot_be_written_costs_time_not_results(root, monkeypatch):
+    def full_disk(target, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cache.io, "write_bytes", full_disk)
+    calls = []
+
+    def square(v):
+        calls.append(v)
+        return v * v
+
+    for _ in range(2):
+        with pytest.warns(UserWarning, match=r"could not store square-.*No space left on device"):
+            assert cache.result(square, 3) == 9
+    assert calls == [3, 3]
+
+
 def test_a_figure_is_drawn_again_only_when_what_it_shows_or_its_files_changed(root):
     drawn = []
 

@@ -27,6 +27,7 @@ the PNG and SVG it wrote, and is used only while both files are unchanged on dis
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -151,13 +152,18 @@ def _key(fn: Callable[..., Any], args: tuple, kwargs: dict, *extra: Any) -> str 
     return None if data is None else hashlib.sha256(f"{_code()}:{data}".encode()).hexdigest()[:32]
 
 
+def _mtime(p: Path) -> int:
+    try:
+        return p.stat().st_mtime_ns
+    except OSError:  # removed meanwhile by another kernel's pruning
+        return 0
+
+
 def _prune(folder: Path, prefix: str) -> None:
-    entries = sorted(folder.glob(f"{prefix}-*.pkl"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    entries = sorted(folder.glob(f"{prefix}-*.pkl"), key=_mtime, reverse=True)
     for old in entries[KEEP:]:
-        try:
+        with contextlib.suppress(OSError):
             old.unlink()
-        except FileNotFoundError:
-            pass
 
 
 def result(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -177,7 +183,8 @@ def result(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError):
         entry = None
     if entry is not None:
-        os.utime(path)
+        with contextlib.suppress(OSError):
+            os.utime(path)  # recently used: pruned last
         for category, message in entry["warnings"]:
             warnings.warn(message, category, stacklevel=2)
         return entry["value"]
@@ -188,9 +195,12 @@ def result(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     for w in caught:
         seen.append((w.category, str(w.message)))
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    folder.mkdir(parents=True, exist_ok=True)
-    io.write_bytes(path, pickle.dumps({"value": value, "warnings": seen}, protocol=pickle.HIGHEST_PROTOCOL))
-    _prune(folder, prefix)
+    try:  # a cache that cannot be written (read-only folder, full disk) only costs the next run its time
+        folder.mkdir(parents=True, exist_ok=True)
+        io.write_bytes(path, pickle.dumps({"value": value, "warnings": seen}, protocol=pickle.HIGHEST_PROTOCOL))
+        _prune(folder, prefix)
+    except OSError as exc:
+        warnings.warn(f"helpers.cache: could not store {path.name} ({exc}); the result is not reused", stacklevel=2)
     return value
 
 
@@ -226,7 +236,8 @@ def figure(name: str, plot: Callable[..., Any], *args: Any, **kwargs: Any) -> li
                 return [paths.ROOT / p for p in files]
     saved = outputs.save_figure(plot(*args, **kwargs), name)
     if key is not None:
-        folder.mkdir(parents=True, exist_ok=True)
         files = {str(p.relative_to(paths.ROOT)): _sha(p) for p in saved}
-        io.write_text(entry_path, json.dumps({"key": key, "files": files}, indent=1))
+        with contextlib.suppress(OSError):  # not stored: the figure is drawn again next time
+            folder.mkdir(parents=True, exist_ok=True)
+            io.write_text(entry_path, json.dumps({"key": key, "files": files}, indent=1))
     return saved
