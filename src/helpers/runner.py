@@ -1022,11 +1022,12 @@ class Executor:
     """
 
     def __init__(self, lay: _Layout, man: dict[str, Any], *, jobs: int, timeout: float, progress: Progress,
-                 save: Any, fresh: bool = False, keep: float = 0.0, key: str = ""):
+                 save: Any, fresh: bool = False, keep: float = 0.0, key: Any = None):
         self.lay, self.man, self.jobs, self.timeout = lay, man, max(1, jobs), timeout
         self.progress, self.save, self.fresh = progress, save, fresh
         # seconds the workers wait for the next run when this one ends (helpers.pool), and what they must match
-        self.keep_for, self.key = (0.0 if fresh else keep), key
+        # (computed when first needed: a run with nothing to do never hashes the helpers for it)
+        self.keep_for, self._key_of, self._key = (0.0 if fresh else keep), key, None
         self.adopted = False  # the kept workers of earlier runs were looked for
         self.kept = 0  # workers left waiting for the next run
         self.ctx = None
@@ -1037,6 +1038,13 @@ class Executor:
         self.git: dict[str, Any] | None = None
         self.durations: list[float] = []
         self._imports: threading.Thread | None = None
+
+    @property
+    def key(self) -> str:
+        """The pool key of this run's workers (:func:`helpers.pool.key`); "" when keeping is off."""
+        if self._key is None:
+            self._key = self._key_of() if self._key_of is not None and self.keep_for > 0 else ""
+        return self._key
 
     # papermill is imported only in boot() and check(), i.e. only when something must run
     def boot(self, n: int) -> None:
@@ -1677,7 +1685,7 @@ def _run(lay: _Layout, progress: Progress, *, country, jobs, timeout, data, sche
         write_json(lay.manifest, man)
 
     executor = Executor(lay, man, jobs=jobs, timeout=timeout, progress=progress, save=save, fresh=fresh,
-                        keep=keep, key=pool.key(lay.root, versions) if keep > 0 else "")
+                        keep=keep, key=lambda: pool.key(lay.root, versions))
     cleanups.append(executor.close)  # whatever happens, no worker outlives the run but those keep() handed on
     ready = False
 
