@@ -132,6 +132,30 @@ def test_did_with_integer_entity_codes_is_exact():
     assert f.loc[0, "n_clusters"] == ref.entity_info["total"]
 
 
+def test_the_lean_panel_ols_of_the_did_estimates_exactly_as_panel_ols(monkeypatch):
+    """The DiD's PanelOLS skips only the R² variants nobody reads: every number the helpers use is the same."""
+    from linearmodels import PanelOLS
+
+    rng = np.random.default_rng(8)
+    n = 500
+    d = pd.DataFrame({"id": np.repeat(np.arange(n), 3), "wave": np.tile([1, 2, 3], n),
+                      "g": np.repeat(rng.choice(["a", "b", "c"], n), 3)})
+    d["D"] = (np.repeat(rng.random(n) < 0.4, 3) & (d["wave"] >= 2)).astype(int)
+    d["y"] = np.repeat(rng.normal(size=n), 3) + 0.3 * d["D"] + rng.normal(0, 0.4, 3 * n)
+    d = d.iloc[7:]  # unbalanced
+    lean_did, lean = stats.fit_did(d, "y", entity="id", time="wave", treated="D")
+    lean_groups = stats.did_by_group(d, "y", "g", entity="id", time="wave", treated="D")
+    monkeypatch.setattr(stats, "_lean_panel_ols", lambda: PanelOLS)
+    plain_did, plain = stats.fit_did(d, "y", entity="id", time="wave", treated="D")
+    pd.testing.assert_frame_equal(lean_did, plain_did)
+    pd.testing.assert_frame_equal(lean_groups, stats.did_by_group(d, "y", "g", entity="id", time="wave", treated="D"))
+    assert type(lean).__name__ == "PanelEffectsResults" and lean.model.__class__ is not PanelOLS
+    pd.testing.assert_series_equal(lean.params, plain.params)
+    pd.testing.assert_frame_equal(lean.cov, plain.cov)
+    assert lean.nobs == plain.nobs and lean.rsquared == plain.rsquared
+    assert np.isnan(lean.rsquared_between) and not np.isnan(plain.rsquared_between)  # the one thing left out
+
+
 @pytest.mark.parametrize("n, groups, k", [(9000, 4000, 3), (500, 2, 1), (60, 60, 4), (1000, 7, 2)])
 def test_cov_cluster_is_linearmodels_own_to_rounding(n, groups, k):
     from linearmodels.shared.covariance import cov_cluster as loop  # the library's (never replaced)
