@@ -167,8 +167,13 @@ class Process:
             self.is_alive()
 
     def kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, 9)
+        """SIGKILL, through the pidfd: never another process that took the pid of one that ended."""
+        if self._ended:
+            return
+        import signal
+
+        with contextlib.suppress(ProcessLookupError, OSError):
+            signal.pidfd_send_signal(self.sentinel, signal.SIGKILL)
 
     def release(self) -> None:
         """Forget the process without waiting for it (it lives on, kept for the next run)."""
