@@ -12,8 +12,8 @@ computed once per content of its inputs and read back afterwards; wrapped in
 The key of an entry is the function's module and name, the arguments' *content*
 (a DataFrame by :func:`pandas.util.hash_pandas_object` of its rows, index included,
 plus its columns, dtypes and ``attrs``; arrays by their bytes; plain values by
-value), every file of the helpers package, and the versions of the packages the
-analyses use; for a figure also matplotlib's rcParams and the file name.  An argument
+value), the helpers code the kernels import (:func:`helpers.runner.helpers_hash`,
+as the runner keys notebooks), and the versions of the packages the analyses use; for a figure also matplotlib's rcParams and the file name.  An argument
 of any other type (an open file, a function) makes the call uncacheable: it is
 simply computed.  So an edited helper, another package version or different data
 never reuse a result.  Warnings the computation raised are stored with its result
@@ -32,7 +32,6 @@ import hashlib
 import json
 import os
 import pickle
-import sys
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -54,7 +53,6 @@ PACKAGES = ("numpy", "pandas", "scipy", "statsmodels", "linearmodels", "matplotl
 _NOT_DRAWN = frozenset({"backend", "backend_fallback", "interactive", "toolbar", "figure.max_open_warning",
                         "webagg.port", "webagg.address", "webagg.port_retries", "webagg.open_in_browser"})
 
-_files: dict[str, tuple[int, int, str]] = {}
 _versions: dict[str, str] = {}
 
 
@@ -121,29 +119,13 @@ def fingerprint(*objs: Any) -> str | None:
 
 
 def _code() -> str:
-    """Every file of the helpers package (re-read only when its size or mtime changed) and the package versions."""
-    pkg = Path(__file__).resolve().parent
-    h = hashlib.sha256()
-    for p in sorted(pkg.rglob("*")):
-        if not p.is_file() or "__pycache__" in p.parts or p.suffix == ".pyc":
-            continue
-        st = p.stat()
-        hit = _files.get(str(p))
-        if hit is None or hit[:2] != (st.st_size, st.st_mtime_ns):
-            hit = (st.st_size, st.st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
-            _files[str(p)] = hit
-        h.update(f"{p.relative_to(pkg)}:{hit[2]};".encode())
-    if not _versions:
-        from importlib import metadata
+    """The helpers code the kernels import (as the runner keys notebooks: re-read each call, ~1 ms) and the
+    versions of :data:`PACKAGES` (read once per process)."""
+    from .runner import helpers_hash, package_versions
 
-        for n in PACKAGES:
-            try:
-                _versions[n] = metadata.version(n)
-            except metadata.PackageNotFoundError:
-                _versions[n] = "-"
-        _versions["python"] = sys.version.split()[0]
-    h.update(json.dumps(_versions, sort_keys=True).encode())
-    return h.hexdigest()
+    if not _versions:
+        _versions.update(package_versions(PACKAGES))
+    return hashlib.sha256(f"{helpers_hash()}:{json.dumps(_versions, sort_keys=True)}".encode()).hexdigest()
 
 
 def _key(fn: Callable[..., Any], args: tuple, kwargs: dict, *extra: Any) -> str | None:

@@ -111,14 +111,11 @@ def environment(env: Mapping[str, str] | None = None) -> dict[str, str]:
 
 def key(root: Path, versions: Mapping[str, str]) -> str:
     """What a kept worker must match to be used by a run (see the module notes)."""
-    pkg = Path(__file__).resolve().parent
-    code = hashlib.sha256()
-    for p in sorted(pkg.rglob("*")):
-        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc":
-            code.update(str(p.relative_to(pkg)).encode() + b"\0" + p.read_bytes() + b"\0")
+    from .runner import helpers_hash
+
     site = {p: os.stat(p).st_mtime_ns for p in sys.path if p.endswith("-packages") and os.path.isdir(p)}
     blob = {"root": str(Path(root).resolve()), "python": sys.executable, "version": sys.version,
-            "code": code.hexdigest(), "versions": dict(versions), "site": site, "env": environment()}
+            "code": helpers_hash(exclude=()), "versions": dict(versions), "site": site, "env": environment()}
     return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:16]
 
 

@@ -252,13 +252,18 @@ def notebook_hash(path: Path) -> str:
     return _sha256_json({"cells": cells, "language": lang})
 
 
-def helpers_hash() -> str:
-    """Hash the helpers code the kernels import (every package file but :data:`NOT_KERNEL_CODE`)."""
+def helpers_hash(exclude: Iterable[str] = NOT_KERNEL_CODE) -> str:
+    """Hash the helpers code the kernels import (every package file but those in ``exclude``).
+
+    With ``exclude=()``: the whole package, the runner's own code included (what a kept
+    worker runs, :func:`helpers.pool.key`).  Reading and hashing it takes about 1 ms.
+    """
     pkg = Path(__file__).resolve().parent
+    exclude = frozenset(exclude)
     h = hashlib.sha256()
     for p in sorted(pkg.rglob("*")):
         rel = p.relative_to(pkg)
-        if not p.is_file() or "__pycache__" in rel.parts or p.suffix == ".pyc" or str(rel) in NOT_KERNEL_CODE:
+        if not p.is_file() or "__pycache__" in rel.parts or p.suffix == ".pyc" or str(rel) in exclude:
             continue
         h.update(str(rel).encode() + b"\0" + p.read_bytes() + b"\0")
     return h.hexdigest()
