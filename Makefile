@@ -15,7 +15,7 @@ SYNTH   := data/raw/synthetic
 # Input of the pipeline: RSS_DATA=path make report (a file or folder); default data/raw.
 export RSS_DATA
 
-.PHONY: help setup lock data report test baseline lab bench validate verify clean
+.PHONY: help setup browser lock data report test baseline lab bench validate verify clean
 
 help: ## list the targets
 	@echo "RSS reintegration workspace"
@@ -31,6 +31,16 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $@
 
 setup: $(STAMP) ## create .venv and install the locked environment (again only when the lock changed)
+
+# Headless Chromium (Debian's package) for the browser test of the report (tests/test_browser.py).
+# A file target: nothing happens when it is installed.  sudo only when not root.
+CHROMIUM := /usr/bin/chromium
+SUDO = $(if $(filter 0,$(shell id -u)),,sudo)
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+browser: $(CHROMIUM) ## install headless Chromium (Debian's package) for the browser test; nothing when it is there
 
 lock: ## regenerate requirements.lock from pyproject.toml (latest releases, in a throw-away venv)
 	rm -rf .lock-venv
@@ -61,7 +71,7 @@ NBVAL_ROOT := $(CURDIR)/.nbval
 NBVAL := $(BIN)/python -m pytest -n $(JOBS) --dist loadscope -q --nbval-lax \
 	--nbval-sanitize-with tests/nbval_sanitize.cfg -o addopts="-p no:cacheprovider"
 
-test: $(STAMP) ## run the test suite: lint, unit, property, doctests, then nbval over every notebook
+test: $(STAMP) browser ## run the test suite: lint, unit, property, doctests, then nbval over every notebook
 	$(BIN)/ruff check src tests notebooks
 	$(BIN)/python -m helpers.nbcheck data >/dev/null
 	$(BIN)/python -m pytest -n $(JOBS) -q
