@@ -368,3 +368,79 @@ def test_bad_input_through_the_real_pipeline_changes_nothing_and_leaks_no_id(syn
     assert sorted(Path(k).name for k in set(after) - set(published)) == ["FAILED_00_prepare.ipynb"]
     # the failure (summary, failed notebook, manifest, logs) names rows, never the id
     assert run_rss(root, "check").returncode == 0
+
+
+# ----------------------------------------------------------------------------- incremental passes (reports/.check.json)
+
+
+def _check(project, capsys, *extra: str) -> tuple[int, str]:
+    code = cli.main(["check", "--root", str(project), *extra])
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def _clean_project(project) -> None:
+    outputs.write_table(bands(30, 40, 25), "bands")
+    (project / "reports" / "report.html").write_text("<p>no ids here</p>\n")
+
+
+def test_a_second_pass_rescans_nothing_and_a_changed_file_only_that_file(project, capsys, monkeypatch):
+    _clean_project(project)
+    code, text = _check(project, capsys)
+    assert code == 0 and "rss check: ok (" in text
+    n = int(text.split("rss check: ok (")[1].split(" of ")[1].split()[0])
+    assert f"{n} of {n} file scans redone" in text
+    # nothing changed: nothing is scanned, and the ids are not even read
+    monkeypatch.setattr(checks.identifiers, "respondent_ids", lambda *a, **k: pytest.fail("ids read on a no-op"))
+    code, text = _check(project, capsys)
+    assert code == 0 and f"0 of {n} file scans redone" in text
+    assert "4 respondent ids from data/processed/scored.parquet" in text  # the summary is the same as a full pass
+    monkeypatch.undo()
+    # one file changes (an id planted in it): its two scans (disclosure, identifiers) run, and find it
+    csv = project / "reports" / "tables" / "bands.csv"
+    csv.write_text(csv.read_text() + f"economic,{IDS[0]},95,5,0.05,False\n")
+    code, text = _check(project, capsys)
+    assert code == 1 and f"2 of {n} file scans redone" in text
+    assert "reports/tables/bands.csv:5: a respondent id as written" in text
+    assert "n_respondents_in_band 5: under the disclosure threshold 10" in text
+    # unchanged again: the same hits are replayed from the record, with the same exit status
+    code, again = _check(project, capsys)
+    assert code == 1 and f"0 of {n} file scans redone" in again
+    assert again.replace(f"0 of {n}", "") == text.replace(f"2 of {n}", "")
+    assert not any(i.lower() in (project / "reports" / ".check.json").read_text().lower() for i in IDS)
+
+
+def test_new_ids_a_new_threshold_or_new_checks_code_rescan_everything(project, capsys, monkeypatch):
+    _clean_project(project)
+    code, text = _check(project, capsys)
+    n = int(text.split("rss check: ok (")[1].split(" of ")[1].split()[0])
+    # the scored data changes (new ids): every identifier scan runs again and finds the id already published
+    (project / "reports" / "numbers" / "n.json").write_text('{"x": "R7777777X"}\n')
+    pd.DataFrame({"respondent_id": [*IDS, "R7777777X"]}).to_parquet(project / "data" / "processed" / "scored.parquet")
+    code, text = _check(project, capsys)
+    assert code == 1 and "reports/numbers/n.json:1: a respondent id as written" in text
+    redone = int(text.split(" file scans redone")[0].rsplit("(", 1)[1].split(" of ")[0])
+    assert redone >= n - 2  # every identifier scan (and the new file's), not only the changed file
+    (project / "reports" / "numbers" / "n.json").unlink()
+    assert _check(project, capsys)[0] == 0
+    # another threshold: every disclosure scan runs again (bands of 25 are small under 30)
+    code, text = _check(project, capsys, "--threshold", "30")
+    assert code == 1 and "under the disclosure threshold 30" in text
+    # the checks code changes: the record is from other code, everything is scanned
+    monkeypatch.setattr(checks.state, "code_digest", lambda: "other code")
+    code, text = _check(project, capsys)
+    assert code == 0 and f"{n} of {n} file scans redone" in text
+
+
+def test_check_all_ignores_the_record_and_a_deleted_file_is_forgotten(project, capsys):
+    _clean_project(project)
+    _check(project, capsys)
+    code, text = _check(project, capsys, "--all")
+    assert code == 0 and "every file scanned (--all)" in text
+    # a hit whose file is then removed is not replayed
+    bad = project / "reports" / "tables" / "leak.csv"
+    bad.write_text(f"country,n_respondents\n{IDS[1]},50\n")
+    assert _check(project, capsys)[0] == 1
+    bad.unlink()
+    code, text = _check(project, capsys)
+    assert code == 0 and "leak.csv" not in text

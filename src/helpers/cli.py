@@ -121,7 +121,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .checks import run_checks
 
     return run_checks(root=args.root, threshold=args.threshold, ids_from=args.ids_from,
-                      disclosure=not args.no_disclosure, identifiers=not args.no_identifiers)
+                      disclosure=not args.no_disclosure, identifiers=not args.no_identifiers,
+                      everything=args.everything)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
