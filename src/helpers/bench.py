@@ -303,6 +303,182 @@ def _split(root: Path, manifest: dict[str, Any]) -> list[dict[str, Any]]:
     return split
 
 
+# ------------------------------------------------------------------------------------------- what users type
+
+
+#: Where ``first_run`` keeps its clone between runs (its ``.venv`` is installed once per ``make bench``).
+CLONE = Path(tempfile.gettempdir()) / "rss-bench-first-run"
+
+
+def _make_clone() -> None:
+    """A ``git clone`` of this checkout's HEAD with its environment installed (``make setup``), once."""
+    head = subprocess.run(["git", "-C", str(paths.ROOT), "rev-parse", "HEAD"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    if (CLONE / ".venv" / ".installed").exists():
+        have = subprocess.run(["git", "-C", str(CLONE), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              check=False).stdout.strip()
+        if have == head:
+            return
+    _stop_clone()
+    shutil.rmtree(CLONE, ignore_errors=True)
+    subprocess.run(["git", "clone", "--quiet", str(paths.ROOT), str(CLONE)], check=True)
+    subprocess.run(["make", "-C", str(CLONE), "setup"], check=True, capture_output=True)
+
+
+def _stop_clone() -> None:
+    rss = CLONE / ".venv" / "bin" / "rss"
+    if rss.exists():
+        subprocess.run([str(rss), "stop"], cwd=CLONE, capture_output=True, check=False,
+                       env={k: v for k, v in os.environ.items() if k not in ("RSS_ROOT", "RSS_DATA")})
+
+
+def _pristine_clone() -> None:
+    """The clone as ``git clone`` left it, but its installed ``.venv``: no data, outputs, kernels nor bytecode."""
+    _stop_clone()
+    subprocess.run(["git", "-C", str(CLONE), "clean", "-xdfq", "-e", ".venv"], check=True)
+    subprocess.run(["git", "-C", str(CLONE), "checkout", "--quiet", "--", "."], check=True)
+    for d in CLONE.rglob("__pycache__"):
+        if ".venv" not in d.relative_to(CLONE).parts:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def _make_report(env: dict[str, str], *extra: str) -> dict[str, float]:
+    """``make report`` in the clone, as typed; its wall time and the parts between the commands make echoes."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(["make", "report", *extra], cwd=CLONE, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, bufsize=1)
+    peak = TreePeak(proc.pid)
+    marks: dict[str, float] = {}
+    lines = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.append(line)
+        word = line.split()
+        if len(word) >= 2 and word[0].endswith("/rss") and word[1] in ("run", "check") and word[1] not in marks:
+            marks[word[1]] = time.perf_counter() - t0
+    proc.wait()
+    wall = time.perf_counter() - t0
+    mib = peak.stop()
+    if proc.returncode != 0 or set(marks) != {"run", "check"}:
+        raise RuntimeError(f"make report failed ({proc.returncode}):\n{''.join(lines)[-4000:]}")
+    return {"seconds": wall, "peak_mib": mib, "setup_data_seconds": marks["run"],
+            "run_seconds": marks["check"] - marks["run"], "check_seconds": wall - marks["check"]}
+
+
+#: What a cell spends its time on, by what its source calls (first match wins).
+CELL_KINDS = (("read_data", ("read_scored", "read_parquet", "load(", "loader.")),
+              ("figures", ("save_figure", "plt.", "sns.", ".plot(")))
+
+
+def first_run_split(root: Path) -> dict[str, Any]:
+    """Where the notebook time of a run went: kernel start, papermill, imports cell, reading data, figures, the rest.
+
+    Summed over the executed notebooks (CPU-seconds of the pool, not wall time: the
+    pool runs notebooks side by side), from papermill's per-cell durations; plus the
+    critical path: when the last notebook (and 30_mentoring) finished after the run began.
+    """
+    import datetime as dt
+
+    import nbformat
+
+    manifest = json.loads((root / "reports" / ".manifest.json").read_text())
+    totals = dict.fromkeys(("kernel_start", "papermill", "imports", "read_data", "figures", "other_work"), 0.0)
+    spans = {}
+    for part in _split(root, manifest):
+        for k in ("kernel_start", "papermill", "imports"):
+            totals[k] += part[k]
+    for jid in manifest["jobs"]:
+        nb = nbformat.read(root / "reports" / "notebooks" / f"{jid}.ipynb", as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        tags = [c.metadata.get("tags", []) for c in code]
+        after = max(i for i, t in enumerate(tags) if "parameters" in t or "injected-parameters" in t) + 1
+        for i, c in enumerate(code):
+            if i == after:
+                continue
+            d = c.metadata.get("papermill", {}).get("duration") or 0.0
+            kind = next((k for k, keys in CELL_KINDS if any(key in c.source for key in keys)), "other_work")
+            totals[kind] += d
+        pm = nb.metadata.get("papermill", {})
+        if pm.get("start_time") and pm.get("end_time"):
+            spans[jid] = (dt.datetime.fromisoformat(pm["start_time"]), dt.datetime.fromisoformat(pm["end_time"]))
+    begin = min(s for s, _ in spans.values())
+    return {**{f"{k}_cpu_seconds": v for k, v in totals.items()},
+            "last_notebook_done_after_seconds": max((e - begin).total_seconds() for _, e in spans.values()),
+            "mentoring_start_after_seconds": (spans["30_mentoring"][0] - begin).total_seconds(),
+            "mentoring_done_after_seconds": (spans["30_mentoring"][1] - begin).total_seconds()}
+
+
+def _bytecode_seconds() -> float:
+    """Compiling the project's own bytecode (src/helpers, once): what a first import pays beyond a warm one."""
+    code = ("import compileall, pathlib, time, sys; t = time.perf_counter(); "
+            "compileall.compile_dir(pathlib.Path(sys.argv[1]), quiet=1, force=True, legacy=False); "
+            "print(time.perf_counter() - t)")
+    tmp = Path(tempfile.mkdtemp(prefix="rss-bench-pyc-"))
+    try:
+        shutil.copytree(CLONE / "src" / "helpers", tmp / "helpers")
+        out = subprocess.run([str(CLONE / ".venv" / "bin" / "python"), "-c", code, str(tmp / "helpers")],
+                             capture_output=True, text=True, check=True).stdout
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return float(out.strip().splitlines()[-1])
+
+
+@bench("first_run", "a newcomer's `make report` as typed: a fresh `git clone` of HEAD with its environment "
+       "installed, no data, outputs, kept kernels, cache or project bytecode; then, in the same clone, `make "
+       "report` again with nothing changed (reuses: outputs, manifest, kept kernels, the check record), after one "
+       "answer of Somalia changed, then of Guinea (reuse the kept kernels), then Somalia with keeping off; and "
+       "the one-process script of the same analyses (warm: after those runs)",
+       "first-run rss run <= 1.0 x script; no-op make report <= 1 s; one country <= 10 s", setup=_make_clone)
+def _first_run(opts: dict[str, Any]) -> dict[str, Any]:
+    import pandas as pd
+
+    from .io import write_csv
+
+    _pristine_clone()
+    env = {k: v for k, v in os.environ.items() if k not in ("RSS_ROOT", "RSS_DATA", KEEP_ENV)}
+    env["JOBS"] = str(opts["jobs"])
+    try:
+        first = _make_report(env)
+        split = first_run_split(CLONE)
+        manifest = json.loads((CLONE / "reports" / ".manifest.json").read_text())
+        noop = _make_report(env)
+        raw = CLONE / "data" / "raw" / "synthetic"
+        originals = {f: f.read_bytes() for f in raw.glob("*.csv")}
+
+        def change_one_answer(name: str) -> None:
+            csv = raw / name
+            df = pd.read_csv(csv, dtype=str, keep_default_na=False)
+            df.loc[0, "eco_employed"] = "1" if df.loc[0, "eco_employed"] != "1" else "0"
+            write_csv(csv, df)
+
+        change_one_answer("som.csv")
+        one = _make_report(env)
+        change_one_answer("gin.csv")
+        fieldwork = _make_report(env)
+        change_one_answer("som.csv")
+        one_cold = _make_report({**env, KEEP_ENV: "0"})
+        for f, data in originals.items():  # the script runs the same analyses on the same input
+            f.write_bytes(data)
+        subprocess.run(["git", "-C", str(CLONE), "clean", "-xdfq", "-e", ".venv", "-e", "data/raw"], check=True)
+        subprocess.run(["git", "-C", str(CLONE), "checkout", "--quiet", "--", "."], check=True)
+        script = CLONE / "all_notebooks.py"
+        script.write_text(export_script(CLONE, _script_jobs(manifest)))
+        script_s, script_mib, _out = _run_measured([str(CLONE / ".venv" / "bin" / "python"), str(script)],
+                                                   cwd=CLONE, env=env)
+        bytecode = _bytecode_seconds()
+    finally:
+        _stop_clone()
+    return {"seconds": first["seconds"], "peak_mib": first["peak_mib"],
+            "setup_data_seconds": first["setup_data_seconds"], "run_seconds": first["run_seconds"],
+            "check_seconds": first["check_seconds"], "script_seconds": script_s, "script_peak_mib": script_mib,
+            "ratio": first["run_seconds"] / script_s, "bytecode_compile_seconds": bytecode,
+            "noop_make_report_seconds": noop["seconds"], "noop_check_seconds": noop["check_seconds"],
+            "one_country_make_report_seconds": one["seconds"],
+            "one_fieldwork_country_make_report_seconds": fieldwork["seconds"],
+            "one_country_keep_off_make_report_seconds": one_cold["seconds"],
+            **{f"split_{k}": v for k, v in split.items()}}
+
+
 @bench("load_score_1m", "load + validate + score ~1,000,000 surveys from Parquet", "<= 2 s, <= 1024 MiB",
        setup=_make_big_parquet)
 def _load_score_1m(opts: dict[str, Any]) -> dict[str, Any]:
