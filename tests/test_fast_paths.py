@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import describe, stats
+from helpers import describe, design, stats
 
 
 @pytest.fixture(autouse=True)
@@ -49,7 +49,7 @@ def _plain_fit(d: pd.DataFrame, formula: str, cluster: str):
     """fit_ols the straightforward way: object columns, statsmodels' own formula handling, twice."""
     import statsmodels.formula.api as smf
 
-    cols = stats._formula_columns(formula, d) + [cluster]
+    cols = design.formula_columns(formula, d) + [cluster]
     data = stats._clean(d, list(dict.fromkeys(cols))).reset_index(drop=True).dropna(subset=[cluster])
     rows = smf.ols(formula, data=data).data.row_labels
     data = data.loc[rows]
@@ -97,17 +97,17 @@ def test_a_level_only_in_dropped_rows_gets_no_column():
 
 def test_c_only_columns():
     d = _data()
-    assert stats._c_only_columns("y ~ x + C(country) + C(Q('sex'))", d) == ["country", "sex"]
-    assert stats._c_only_columns("y ~ wave + C(wave) + C(country, Treatment('SEN'))", d) == ["country"]
-    assert stats._c_only_columns("y ~ np.log(x) + C(nonexistent)", d) == []
+    assert design.c_only_columns("y ~ x + C(country) + C(Q('sex'))", d) == ["country", "sex"]
+    assert design.c_only_columns("y ~ wave + C(wave) + C(country, Treatment('SEN'))", d) == ["country"]
+    assert design.c_only_columns("y ~ np.log(x) + C(nonexistent)", d) == []
 
 
 def test_patsy_c_passes_other_arguments_to_patsy():
     from patsy.builtins import C
 
     s = pd.Series(pd.Categorical(["a", "b"]))
-    assert stats._patsy_c(s) is s
-    boxed = stats._patsy_c(s, "Sum")
+    assert design.patsy_c(s) is s
+    boxed = design.patsy_c(s, "Sum")
     assert type(boxed) is type(C(s, "Sum")) and boxed.contrast == "Sum"
 
 

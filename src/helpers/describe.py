@@ -30,7 +30,6 @@ Conventions
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,12 +42,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
     from .loader import LoadResult
-    from .scheme import Scheme
+
+from .scored import ATTRS_KEY, attach_scheme, read_scored, scheme_info, score_columns
 
 __all__ = [
     # data access
     "read_scored", "attach_scheme", "scheme_info", "country_data", "fieldwork_countries", "is_synthetic",
-    "score_columns",
+    "score_columns", "ATTRS_KEY",
     # statistics
     "mean_ci", "welch_diff",
     # section 0
@@ -71,7 +71,6 @@ MONTH_EDGES = (0, 3, 6, 9, 12, 18, 24, 36, math.inf)
 #: Controls of the adjusted mentored-vs-not difference.
 DEFAULT_CONTROLS = ("sex", "age", "months_since_return", "wave")
 ASSIST = ("assist_economic", "assist_social", "assist_psychosocial")
-ATTRS_KEY = "rss_scheme"
 POOLED = "pooled"
 
 
@@ -79,7 +78,7 @@ POOLED = "pooled"
 
 
 def _threshold(min_n: int | None) -> int:
-    from .outputs import disclosure_threshold
+    from .disclosure import disclosure_threshold
 
     return disclosure_threshold(min_n)
 
@@ -92,133 +91,6 @@ def _table(df: pd.DataFrame, *, keys: Sequence[str], count_cols: Sequence[str],
     if groups is not None:
         df.attrs["groups"] = list(groups)
     return df
-
-
-class _Shared:
-    """What :class:`_Frozen` and :class:`_FrozenList` share: copies are the object itself, changes raise."""
-
-    __slots__ = ()
-    _base: type  # the built-in type frozen (dict or list)
-
-    def _read_only(self, *args: Any, **kwargs: Any) -> None:
-        raise TypeError(f"the scheme structure in DataFrame.attrs is read-only; copy it with "
-                        f"{self._base.__name__}(...) to change it")
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> _Shared:
-        return self
-
-    def __copy__(self) -> _Shared:
-        return self
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self._base(self),))
-
-
-class _Frozen(_Shared, dict):
-    """A read-only dict that :func:`copy.deepcopy` returns as it is.
-
-    pandas deep-copies ``DataFrame.attrs`` into the result of every operation
-    (selection, assignment, groupby, merge ...); the scheme structure held there
-    (:func:`attach_scheme`) is a few hundred small objects, and copying it again
-    and again took a noticeable share of the analysis notebooks' time.  Frozen,
-    it can be shared safely.  It is still a ``dict`` (``isinstance``, ``==``,
-    JSON and Parquet metadata unchanged); lists inside are frozen too
-    (:class:`_FrozenList`).
-    """
-
-    __slots__ = ()
-    _base = dict
-    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _Shared._read_only  # type: ignore[assignment]
-
-
-class _FrozenList(_Shared, list):
-    """A read-only list that :func:`copy.deepcopy` returns as it is (see :class:`_Frozen`)."""
-
-    __slots__ = ()
-    _base = list
-    __setitem__ = __delitem__ = __iadd__ = __imul__ = append = extend = insert = pop = remove = clear = sort = \
-        reverse = _Shared._read_only  # type: ignore[assignment]
-
-
-def _freeze(obj: Any) -> Any:
-    """``obj`` with every dict and list in it made read-only (:class:`_Frozen`, :class:`_FrozenList`)."""
-    if isinstance(obj, dict):
-        return _Frozen({k: _freeze(v) for k, v in obj.items()})
-    if isinstance(obj, list):
-        return _FrozenList(_freeze(v) for v in obj)
-    return obj
-
-
-def _frozen_attrs(df: pd.DataFrame) -> pd.DataFrame:
-    """Freeze the scheme structure in ``df.attrs`` in place (see :class:`_Frozen`); return ``df``."""
-    info = df.attrs.get(ATTRS_KEY)
-    if isinstance(info, dict) and not isinstance(info, _Frozen):
-        df.attrs[ATTRS_KEY] = _freeze(info)
-    return df
-
-
-def read_scored(path: str | Path) -> pd.DataFrame:
-    """Read scored records: ``path`` is ``scored.parquet`` or the folder holding it.
-
-    Raises
-    ------
-    FileNotFoundError
-        Saying how to make the file.
-    """
-    p = Path(path)
-    if p.is_dir():
-        p = p / "scored.parquet"
-    if not p.is_file():
-        raise FileNotFoundError(f"no scored data at {p}: run notebooks/00_prepare (or `rss score DATA -o "
-                                f"{p}`) first")
-    return _frozen_attrs(pd.read_parquet(p))
-
-
-def attach_scheme(df: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
-    """Return ``df`` carrying the scheme's structure in ``attrs`` (kept by Parquet).
-
-    Later notebooks read scored data without knowing which scheme scored it; the
-    structure stored here (dimensions, indicators and their labels, questions) lets
-    them label tables without reloading the scheme.
-    """
-    out = df.copy()
-    out.attrs = {**df.attrs, ATTRS_KEY: _freeze({
-        "id": scheme.id, "title": scheme.title, "official": bool(scheme.official),
-        "dimensions": list(scheme.dimensions),
-        "indicators": {i.id: {"label": i.label, "dimension": i.dimension} for i in scheme.indicators},
-        "questions": {q.id: {"indicator": q.indicator, "dimension": q.dimension} for q in scheme.questions},
-    })}
-    return out
-
-
-def scheme_info(df: pd.DataFrame) -> dict[str, Any]:
-    """Return the scheme structure of scored data (see :func:`attach_scheme`).
-
-    Data scored without it (e.g. by ``rss score``) falls back to the default scheme
-    when its indicator columns match, and raises otherwise.
-    """
-    info = df.attrs.get(ATTRS_KEY)
-    if isinstance(info, str):  # defensive: attrs written as JSON text
-        info = json.loads(info)
-    if info:
-        return info
-    from .scheme import load_scheme
-
-    default = load_scheme()
-    if all(c in df.columns for c in default.indicator_columns):
-        return attach_scheme(df.iloc[:0], default).attrs[ATTRS_KEY]
-    found = [c for c in df.columns if c.startswith("ind_")]
-    raise ValueError(f"scored data does not say which scheme scored it and its indicators ({', '.join(found)}) "
-                     f"are not those of the default scheme: score it with notebooks/00_prepare")
-
-
-def score_columns(df: pd.DataFrame) -> list[str]:
-    """Return the score columns of scored data: the dimensions, then ``score_composite``."""
-    dims = [c for c in df.columns if c.startswith("score_") and c != "score_composite"]
-    info = df.attrs.get(ATTRS_KEY)
-    if info:
-        dims = [f"score_{d}" for d in info["dimensions"] if f"score_{d}" in df.columns]
-    return dims + (["score_composite"] if "score_composite" in df.columns else [])
 
 
 def _label(col: str) -> str:
@@ -760,11 +632,11 @@ def _adjusted(d: pd.DataFrame, y: str, controls: Sequence[str], level: float) ->
            "adj_model": formula + (f" (constant, dropped: {', '.join(dropped)})" if dropped else "")}
     if x["mentored"].nunique() < 2 or res["adj_n_clusters"] < 3:
         return res
-    from .stats import _c_only_columns, _patsy_categories, _patsy_env
+    from .design import c_only_columns, patsy_categories, patsy_env
 
     groups = pd.factorize(x["respondent_id"].astype(str))[0]
-    design = _patsy_categories(x, _c_only_columns(formula, x))  # same levels, coded without a Python loop
-    fit = smf.ols(formula, data=design, eval_env=_patsy_env()).fit(cov_type="cluster", cov_kwds={"groups": groups},
+    design = patsy_categories(x, c_only_columns(formula, x))  # same levels, coded without a Python loop
+    fit = smf.ols(formula, data=design, eval_env=patsy_env()).fit(cov_type="cluster", cov_kwds={"groups": groups},
                                                                    use_t=True)
     ci = fit.conf_int(alpha=1 - level).loc["mentored"]
     res.update(adj_diff=float(fit.params["mentored"]), adj_se=float(fit.bse["mentored"]),
@@ -1203,7 +1075,7 @@ def _figure(**kwargs: Any) -> Figure:
 
 def _big(table: pd.DataFrame, thr: int, count_cols: Sequence[str] | None = None) -> pd.Series:
     """Rows a figure may draw: those the published table shows (primary and secondary suppression)."""
-    from .outputs import suppressed_rows
+    from .disclosure import suppressed_rows
 
     cols = list(count_cols or table.attrs.get("count_cols") or ["n_respondents"])
     return ~suppressed_rows(table, count_cols=cols, threshold=thr)
@@ -1242,7 +1114,7 @@ def plot_score_distributions(df: pd.DataFrame, *, min_n: int | None = None, titl
     would be 100% minus the others); a score with fewer respondents in all is not
     drawn at all.  The title says what was left out.
     """
-    from .outputs import complementary
+    from .disclosure import complementary
 
     thr = _threshold(min_n)
     cols = score_columns(df)

@@ -34,7 +34,6 @@ Covariance choices (spelled out in each row's ``cov_type``)
 
 from __future__ import annotations
 
-import ast
 import math
 import warnings
 from collections.abc import Mapping, Sequence
@@ -43,6 +42,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+from .design import c_only_columns, formula_columns, formula_rows, patsy_categories, patsy_env
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -280,128 +281,8 @@ def _term(col: str, categorical: bool) -> str:
     return f"C({name})" if categorical else name
 
 
-def _formula_columns(formula: str, df: pd.DataFrame) -> list[str]:
-    """Column names a patsy formula refers to (names and ``Q("...")`` strings)."""
-    names: list[str] = []
-    for side in formula.split("~"):
-        for piece in side.replace("\n", " ").split("+"):
-            piece = piece.strip()
-            for part in [piece, *piece.replace(":", "*").split("*")]:
-                try:
-                    tree = ast.parse(part.strip() or "0", mode="eval")
-                except SyntaxError:
-                    continue
-                for node in ast.walk(tree):
-                    if isinstance(node, ast.Name):
-                        names.append(node.id)
-                    elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-                        names.append(node.value)
-    cols = [c for c in dict.fromkeys(names) if c in df.columns]
-    return cols
-
-
 def _groups(s: pd.Series) -> np.ndarray:
     return pd.factorize(s.astype(str))[0]
-
-
-def _c_only_columns(formula: str, df: pd.DataFrame) -> list[str]:
-    """Columns of ``df`` a patsy formula uses only as ``C(col)`` / ``C(Q("col"))`` (first argument of ``C``)."""
-    in_c: list[str] = []
-    plain: set[str] = set()
-
-    def visit(node: ast.AST) -> None:
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "C" and node.args:
-            first = node.args[0]
-            if isinstance(first, ast.Name):
-                in_c.append(first.id)
-            elif (isinstance(first, ast.Call) and isinstance(first.func, ast.Name) and first.func.id == "Q"
-                  and len(first.args) == 1 and isinstance(first.args[0], ast.Constant)
-                  and isinstance(first.args[0].value, str)):
-                in_c.append(first.args[0].value)
-            else:
-                visit(first)
-            for child in [*node.args[1:], *(k.value for k in node.keywords)]:
-                visit(child)
-            return
-        if isinstance(node, ast.Name):
-            plain.add(node.id)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            plain.add(node.value)
-        for child in ast.iter_child_nodes(node):
-            visit(child)
-
-    for side in formula.split("~"):
-        try:
-            tree = ast.parse(side.replace("\n", " ").strip() or "0", mode="eval")
-        except SyntaxError:
-            return []
-        visit(tree)
-    return [c for c in dict.fromkeys(in_c) if c in df.columns and c not in plain]
-
-
-def _patsy_c(data: Any, contrast: Any = None, levels: Any = None) -> Any:
-    """patsy's ``C()``, passing a pandas Categorical without ``contrast`` or ``levels`` through as it is.
-
-    patsy codes the values of ``C(x)`` one by one in Python; a bare pandas
-    Categorical it codes with its own codes (categories as levels, missing as
-    missing): the same levels, columns and names, much faster.  Used as ``C`` in
-    the formulas of :func:`fit_ols` (with :func:`_patsy_categories`).
-    """
-    if contrast is None and levels is None and isinstance(getattr(data, "dtype", None), pd.CategoricalDtype):
-        return data
-    from patsy.builtins import C
-
-    return C(data, contrast, levels)
-
-
-def _patsy_env() -> dict[str, Any]:
-    """Names the formulas of :func:`fit_ols` see besides the data and patsy's builtins.
-
-    This module's names (what the formulas saw before) with ``C`` = :func:`_patsy_c`;
-    a dict, as statsmodels wants it (an ``EvalEnvironment`` is deprecated there).
-    """
-    return {**globals(), "C": _patsy_c}
-
-
-def _formula_rows(formula: str, data: pd.DataFrame, env: Mapping[str, Any]) -> pd.Index:
-    """Labels of the rows of ``data`` a statsmodels formula model keeps (patsy drops those with a missing value).
-
-    The design matrices as statsmodels builds them (same missing-value rule), without
-    setting up a model on them.
-    """
-    from patsy import EvalEnvironment, NAAction, dmatrices
-
-    _, x = dmatrices(formula, data, eval_env=EvalEnvironment([{k: v} for k, v in env.items()]),
-                     NA_action=NAAction(on_NA="drop", NA_types=["None", "NaN"]), return_type="dataframe")
-    return x.index
-
-
-def _patsy_categories(data: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
-    """``data`` with ``cols`` as pandas Categoricals holding exactly the levels patsy would find.
-
-    patsy reads the levels of plain (object or numeric) data value by value in
-    Python, slow on thousands of rows; given a Categorical it takes its categories.
-    The categories are the distinct non-missing values sorted as patsy sorts them
-    (``SortAnythingKey``), so the design matrix, its column names and the rows
-    dropped for missing values are the same as with the plain column.
-    """
-    if not cols:
-        return data
-    from patsy.util import SortAnythingKey
-
-    out = data.copy(deep=False)
-    for c in cols:
-        values = data[c].to_numpy(dtype=object)
-        present = values[pd.notna(values)]
-        if pd.api.types.infer_dtype(present, skipna=False) not in _PLAIN_LEVELS:
-            continue  # e.g. booleans (patsy always gives them both levels) or mixed types: left to patsy
-        levels = sorted(pd.unique(present), key=SortAnythingKey)
-        out[c] = pd.Categorical(values, categories=levels)
-    return out
-
-
-#: Kinds of values (``pandas.api.types.infer_dtype``) whose levels :func:`_patsy_categories` sets itself.
-_PLAIN_LEVELS = frozenset({"string", "integer", "floating", "mixed-integer-float", "empty"})
 
 
 #: Below this many clusters a cluster-robust covariance is flagged as unreliable.
@@ -727,14 +608,14 @@ def fit_ols(df: pd.DataFrame, formula: str, *, cluster: str | None = None, weigh
 
     extra = [c for c in (cluster, weights) if c]
     _require(df, extra, "fit_ols")
-    cols = list(dict.fromkeys(_formula_columns(formula, df) + extra))
+    cols = list(dict.fromkeys(formula_columns(formula, df) + extra))
     data = _clean(df, cols).reset_index(drop=True)  # positional rows: the index may repeat labels
     if extra:
         data = data.dropna(subset=extra)
-    categorical = _c_only_columns(formula, data)
-    env = _patsy_env()
-    data = data.loc[_formula_rows(formula, _patsy_categories(data, categorical), env)]
-    design = _patsy_categories(data, categorical)  # levels of the rows used, as patsy would find them
+    categorical = c_only_columns(formula, data)
+    env = patsy_env()
+    data = data.loc[formula_rows(formula, patsy_categories(data, categorical), env)]
+    design = patsy_categories(data, categorical)  # levels of the rows used, as patsy would find them
     if weights:
         model = smf.wls(formula, data=design, weights=data[weights].to_numpy(float), eval_env=env)
     else:
@@ -801,7 +682,7 @@ def fit_panel(df: pd.DataFrame, formula: str, *, entity: str, time: str, model: 
 
     use_fast_cov_cluster()
     _require(df, [entity, time], "fit_panel")
-    cols = list(dict.fromkeys([entity, time, *_formula_columns(formula, df)]))
+    cols = list(dict.fromkeys([entity, time, *formula_columns(formula, df)]))
     data = df[cols].set_index([entity, time], drop=False)  # the formula may use the time column (C(year))
     data.index.names = [f"__{entity}", f"__{time}"]
     cfg: dict[str, Any] = {"cov_type": cov_type}
@@ -2864,7 +2745,7 @@ def dimension_indicators(scored: pd.DataFrame) -> dict[str, list[str]]:
     >>> list(cols), cols["economic"][:2]
     (['economic', 'social', 'psychosocial'], ['ind_E1', 'ind_E2'])
     """
-    from .describe import scheme_info
+    from .scored import scheme_info
 
     info = scheme_info(scored)
     out: dict[str, list[str]] = {d: [] for d in info["dimensions"]}
@@ -3053,7 +2934,7 @@ def interdependence_numbers(table: pd.DataFrame, *, economic: str = "score_econo
         score's cross-lags on every other dimension are positive, with CIs above 0,
         and larger than the reverse ones); ``headlines``.
     """
-    from .outputs import disclosure_threshold
+    from .disclosure import disclosure_threshold
 
     thr = disclosure_threshold(min_n)
     eco = economic.removeprefix("score_")
@@ -3138,7 +3019,7 @@ def mentoring_numbers(effects: pd.DataFrame, *, planted: Mapping[str, float] | N
         ``scheme_<name>_did_composite``; ``sex_difference_composite`` with p;
         ``headlines``; ``summary_keys`` (what the report's summary shows).
     """
-    from .outputs import disclosure_threshold
+    from .disclosure import disclosure_threshold
 
     thr = disclosure_threshold(min_n)
     short = {"raw_difference": "raw", "did_panel": "did"}
@@ -3272,7 +3153,7 @@ def weight_numbers(rank_correlation: pd.DataFrame, effects: pd.DataFrame, *, wei
         ``did_composite_change``; ``max_weight_difference`` and its indicator;
         ``headlines``; ``summary_keys``.
     """
-    from .outputs import disclosure_threshold
+    from .disclosure import disclosure_threshold
 
     thr = disclosure_threshold(min_n)
     a, b = names
