@@ -18,6 +18,9 @@ import pandas as pd
 import pytest
 
 from helpers import describe, design, stats
+from helpers.stats import panel as stats_panel
+from helpers.stats import prep as stats_prep
+from helpers.stats import publish as stats_publish
 
 
 @pytest.fixture(autouse=True)
@@ -50,7 +53,7 @@ def _plain_fit(d: pd.DataFrame, formula: str, cluster: str):
     import statsmodels.formula.api as smf
 
     cols = design.formula_columns(formula, d) + [cluster]
-    data = stats._clean(d, list(dict.fromkeys(cols))).reset_index(drop=True).dropna(subset=[cluster])
+    data = stats_prep.clean_frame(d, list(dict.fromkeys(cols))).reset_index(drop=True).dropna(subset=[cluster])
     rows = smf.ols(formula, data=data).data.row_labels
     data = data.loc[rows]
     groups = pd.factorize(data[cluster].astype(str))[0]
@@ -145,7 +148,7 @@ def test_the_lean_panel_ols_of_the_did_estimates_exactly_as_panel_ols(monkeypatc
     d = d.iloc[7:]  # unbalanced
     lean_did, lean = stats.fit_did(d, "y", entity="id", time="wave", treated="D")
     lean_groups = stats.did_by_group(d, "y", "g", entity="id", time="wave", treated="D")
-    monkeypatch.setattr(stats, "_lean_panel_ols", lambda: PanelOLS)
+    monkeypatch.setattr(stats_panel, "_lean_panel_ols", lambda: PanelOLS)
     plain_did, plain = stats.fit_did(d, "y", entity="id", time="wave", treated="D")
     pd.testing.assert_frame_equal(lean_did, plain_did)
     pd.testing.assert_frame_equal(lean_groups, stats.did_by_group(d, "y", "g", entity="id", time="wave", treated="D"))
@@ -184,7 +187,7 @@ def test_fits_use_the_fast_cov_cluster_and_agree_with_the_loop(monkeypatch):
     d["y"] = np.repeat(rng.normal(size=n), 2) + 0.4 * d["D"] + rng.normal(0, 0.3, 2 * n)
     fast, _ = stats.fit_did(d, "y", entity="id", time="wave", treated="D")
     assert panel_cov.cov_cluster is stats.cov_cluster  # installed by the fit
-    monkeypatch.setattr(stats, "use_fast_cov_cluster", lambda: None)
+    monkeypatch.setattr(stats_panel, "use_fast_cov_cluster", lambda: None)
     monkeypatch.setattr(panel_cov, "cov_cluster", loop)
     slow, _ = stats.fit_did(d, "y", entity="id", time="wave", treated="D")
     assert fast.loc[0, "estimate"] == slow.loc[0, "estimate"]
@@ -271,7 +274,7 @@ def test_term_mask_cache_gives_the_same_masks():
     d = _data()
     cache: dict = {}
     for term in ["C(country)[T.GIN]", "C(country)[T.SEN]", "C(sex)[T.M]", "x"]:
-        a, b = stats._term_mask(d, term), stats._term_mask(d, term, cache)
+        a, b = stats_publish._term_mask(d, term), stats_publish._term_mask(d, term, cache)
         assert (a is None) == (b is None)
         if a is not None:
             assert all(np.array_equal(u, v) for u, v in zip(a, b, strict=True))
