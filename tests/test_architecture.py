@@ -33,7 +33,7 @@ LAYERS: dict[str, int] = {
     **dict.fromkeys(("loader", "scheme", "scoring", "scored", "design", "disclosure"), 1),
     **dict.fromkeys(("stats", "describe", "synthetic", "crosslag"), 2),
     **dict.fromkeys(("outputs", "nbcheck"), 3),
-    **dict.fromkeys(("runner", "report", "checks", "bench", "cli", "verify", "validate_mc", "cache", "pool"), 4),
+    **dict.fromkeys(("runner", "report", "checks", "bench", "cli", "verify", "validate_mc", "cache", "pool", "lineage"), 4),
 }
 NOTEBOOK_LAYER = 3
 #: "About 600 lines": the limit a module may not pass.

@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import paths
+from . import lineage, paths
 
 __all__ = ["SECTIONS", "BANNER", "build_report", "report_key", "sheet_names", "is_synthetic", "main"]
 
@@ -528,6 +528,7 @@ def build_report(root: Path | None = None, *, manifest: dict[str, Any] | None = 
     man = manifest if manifest is not None else load_manifest(root)
     out = _collect(reports)
     numbers_path = write_json(reports / "numbers.json", out.numbers)
+    lineage_path, lineage_rows = lineage.write(reports, root / "notebooks")
 
     prepare = out.numbers.get("prepare") if isinstance(out.numbers.get("prepare"), dict) else {}
     threshold = int(prepare.get("disclosure_threshold", DEFAULT_THRESHOLD) or DEFAULT_THRESHOLD)
@@ -577,7 +578,8 @@ def build_report(root: Path | None = None, *, manifest: dict[str, Any] | None = 
     toc = [("summary", "Executive summary")] + [(s.id, f"{s.number}. {s.title}") for s in SECTIONS]
     if by_section.get("other"):
         toc.append(("other", "Other outputs"))
-    toc += [("methods", "Methods"), ("data-statement", "Data statement"), ("provenance", "Provenance")]
+    toc += [("methods", "Methods"), ("data-statement", "Data statement"), ("provenance", "Provenance"),
+            ("lineage", "Where each output comes from")]
     h('<nav class="toc"><h2>Contents</h2><ol>', *(f'<li><a href="#{i}">{esc(t)}</a></li>' for i, t in toc),
       "</ol></nav>")
 
@@ -662,11 +664,12 @@ def build_report(root: Path | None = None, *, manifest: dict[str, Any] | None = 
     _methods(h, prepare, threshold, out.numbers)
     _data_statement(h, man, root, synthetic, synth_why, threshold)
     _provenance(h, man, root, git_state, package_versions)
+    _lineage(h, lineage_rows)
     h("</main></body></html>\n")
 
     html_path = write_text(reports / "report.html", h.text())
     xlsx_path = _write_xlsx(reports / "tables.xlsx", out, sheets, threshold)
-    return {"html": html_path, "xlsx": xlsx_path, "numbers": numbers_path}
+    return {"html": html_path, "xlsx": xlsx_path, "numbers": numbers_path, "lineage": lineage_path}
 
 
 def _country_section(h: _Html, countries: list[str], out: Outputs, files: dict[str, list[str]],
@@ -892,6 +895,26 @@ def _provenance(h: _Html, man: dict[str, Any], root: Path, git_state: Callable, 
     if run.get("missing_notebooks"):
         h(f'<p class="muted">Registered but not written yet: {esc(", ".join(run["missing_notebooks"]))}.</p>')
     h("</section>")
+
+
+def _lineage(h: _Html, found: list[dict[str, str]]) -> None:
+    """Where every output comes from: notebook cell, then the helper function (from :mod:`helpers.lineage`)."""
+    rows = lineage.grouped(found)
+    unknown = [r["output"] for r in found if not r["function"]]
+    h('<section id="lineage"><h2>Where each output comes from</h2>'
+      f'<p>Each of the {len(found)} published tables, figures and key numbers, with the notebook cell that '
+      'published it and the helper function that computed it (cells counted as JupyterLab shows them, from 1). '
+      'One row per output, every key of <code>numbers.json</code> separately: '
+      '<a href="lineage.csv"><code>reports/lineage.csv</code></a>. Below, the outputs of each country are '
+      'folded into one row (<code>country_{ISO3}</code>) and a section of numbers into one row per function.</p>')
+    if unknown:
+        h(f'<p class="todo">No notebook cell accounts for: {esc(", ".join(unknown))}.</p>')
+    h("<table><thead><tr><th>output</th><th>kind</th><th>outputs</th><th>notebook</th><th>cell</th>"
+      "<th>helper function</th></tr></thead><tbody>",
+      *(f'<tr><td class="mono">{esc(r["output"])}</td><td>{esc(r["kind"])}</td><td class="n">{esc(r["count"])}</td>'
+        f'<td class="mono">{esc(r["notebook"])}</td><td class="n">{esc(r["cell"])}</td>'
+        f'<td class="mono">{esc(", ".join(lineage.display(f) for f in r["function"].split("; ") if f))}</td></tr>'
+        for r in rows), "</tbody></table></section>")
 
 
 def _write_xlsx(target: Path, out: Outputs, sheets: dict[str, str], threshold: int) -> Path:
