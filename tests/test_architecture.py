@@ -7,9 +7,10 @@ imports inside functions count too):
 0. ``paths``, ``settings``, ``io``, ``provenance``: files, settings, hashes and versions;
 1. ``loader``, ``scheme``, ``scoring``, ``scored``, ``design``, ``disclosure``: the data and its scores;
 2. ``stats``, ``describe``, ``synthetic``, ``crosslag``: the analysis;
-3. ``outputs``, ``nbcheck``: publishing what the notebooks compute, and their regression-check hooks;
+3. ``outputs``, ``cache``, ``nbcheck``: publishing what the notebooks compute, their memo cache and
+   regression-check hooks;
    the notebooks (``notebooks/*.py``) sit here: they may import layers 0-3;
-4. ``runner`` (with its ``pool`` and ``cache``), ``report``, ``checks``, ``bench``, ``cli``, ``verify``, ``validate_mc``:
+4. ``runner`` (with its ``pool`` of kept kernels), ``report``, ``lineage``, ``checks``, ``bench``, ``cli``, ``verify``, ``validate_mc``:
    the tools that run notebooks and check or assemble what they wrote.
 
 The check is a small AST walk (no import of the code), so it also sees imports that only
@@ -32,8 +33,8 @@ LAYERS: dict[str, int] = {
     **dict.fromkeys(("paths", "settings", "io", "provenance"), 0),
     **dict.fromkeys(("loader", "scheme", "scoring", "scored", "design", "disclosure"), 1),
     **dict.fromkeys(("stats", "describe", "synthetic", "crosslag"), 2),
-    **dict.fromkeys(("outputs", "nbcheck"), 3),
-    **dict.fromkeys(("runner", "report", "checks", "bench", "cli", "verify", "validate_mc", "cache", "pool", "lineage"), 4),
+    **dict.fromkeys(("outputs", "nbcheck", "cache"), 3),
+    **dict.fromkeys(("runner", "report", "checks", "bench", "cli", "verify", "validate_mc", "lineage"), 4),
 }
 NOTEBOOK_LAYER = 3
 #: "About 600 lines": the limit a module may not pass.

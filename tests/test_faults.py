@@ -24,6 +24,7 @@ import pytest
 from test_runner import FAIL_TIMEOUT, ROWS, TIMEOUT, built, manifest, rss_run, write_rows  # noqa: F401 (built)
 
 from helpers import io, runner
+from helpers.runner import executor as runner_executor
 
 
 @pytest.fixture
@@ -164,9 +165,9 @@ def test_a_dead_kernel_is_placed_at_the_last_cell_papermill_started(tmp_path):
                     for i, m in enumerate(meta)]}
     p = tmp_path / "x.ipynb"
     p.write_text(json.dumps(nb))
-    assert runner._running_cell(p) == {"cell": 1, "line": "the cell starting 'step_1()'"}
+    assert runner_executor._running_cell(p) == {"cell": 1, "line": "the cell starting 'step_1()'"}
     p.write_text('{"cells": [')  # cut short while being saved
-    assert runner._running_cell(p) == {} and not runner._readable_json(p)
+    assert runner_executor._running_cell(p) == {} and not runner_executor._readable_json(p)
 
 
 @pytest.mark.parametrize("jobs, timeout, message", [

@@ -1,4 +1,4 @@
-"""Kernels kept warm between runs (``RSS_KEEP_KERNELS``, :mod:`helpers.pool`).
+"""Kernels kept warm between runs (``RSS_KEEP_KERNELS``, :mod:`helpers.runner.pool`).
 
 A run that ends leaves its workers, each with its kernel, waiting for the next run of
 the same project; that run uses them instead of starting new ones, unless what they
@@ -21,7 +21,7 @@ import pytest
 from test_faults import kernels
 from test_runner import ROWS, TIMEOUT, built, manifest, rss_run, write_rows  # noqa: F401 (built)
 
-from helpers import pool
+from helpers.runner import pool
 
 pytestmark = pytest.mark.skipif(not pool.supported(), reason="workers are kept on Linux only")
 

@@ -20,6 +20,8 @@ import pytest
 from conftest import built_once
 
 from helpers import runner
+from helpers.runner import executor as runner_executor
+from helpers.runner import worker as runner_worker
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
 PIPELINE = ("00_prepare", "10_country_profile", "20_cross_country")
@@ -251,14 +253,14 @@ def test_the_scheduler_plans_with_the_longest_run_of_the_same_notebook_version()
     job = runner.Job("30_x", nb, None, {}, parts)
     ok = runner.Result("ok", 1.5)
     prev = {"parts": {**parts, "scored": "s0"}, "duration": 5.7, "longest": 5.7}
-    assert runner._longest(prev, job, ok) == 5.7  # other data, same code: the long run is remembered
-    assert runner._expected({"duration": 1.5, "longest": 5.7}) == 5.7
-    assert runner._longest({**prev, "longest": 1.0}, job, runner.Result("ok", 2.5)) == 2.5
-    assert runner._longest(prev, job, runner.Result("failed", 9.0)) == 5.7  # a failure says nothing of its length
+    assert runner_executor._longest(prev, job, ok) == 5.7  # other data, same code: the long run is remembered
+    assert runner_executor.expected_seconds({"duration": 1.5, "longest": 5.7}) == 5.7
+    assert runner_executor._longest({**prev, "longest": 1.0}, job, runner.Result("ok", 2.5)) == 2.5
+    assert runner_executor._longest(prev, job, runner.Result("failed", 9.0)) == 5.7  # a failure says nothing of its length
     for changed in ("notebook", "helpers", "env"):  # other code: forgotten
-        assert runner._longest({**prev, "parts": {**parts, changed: "x"}}, job, ok) == 1.5
-    assert runner._longest({}, job, ok) == 1.5
-    assert runner._expected({"duration": 3.0}) == 3.0 and runner._expected({}) is None
+        assert runner_executor._longest({**prev, "parts": {**parts, changed: "x"}}, job, ok) == 1.5
+    assert runner_executor._longest({}, job, ok) == 1.5
+    assert runner_executor.expected_seconds({"duration": 3.0}) == 3.0 and runner_executor.expected_seconds({}) is None
 
 
 def test_file_hasher_reuses_unchanged_entries(tmp_path):
@@ -277,7 +279,7 @@ def test_file_hasher_reuses_unchanged_entries(tmp_path):
 def test_error_line_is_found_in_an_ipython_traceback():
     tb = ["\x1b[0;31mValueError\x1b[0m  Traceback", "Cell \x1b[0;32mIn[4], line 2\x1b[0m",
           "\x1b[1;32m      1\x1b[0m if x:", "\x1b[0;32m----> 2\x1b[0m     raise ValueError('boom')", "ValueError: boom"]
-    assert runner._error_line(tb) == "line 2: raise ValueError('boom')"
+    assert runner_worker._error_line(tb) == "line 2: raise ValueError('boom')"
 
 
 def test_progress_prints_plain_lines_off_a_terminal(tmp_path):

@@ -67,7 +67,7 @@ from typing import Any
 
 from . import paths
 from .io import write_json
-from .pool import KEEP_ENV, stop_kept
+from .runner.pool import KEEP_ENV, stop_kept
 
 __all__ = ["main"]
 
@@ -174,7 +174,7 @@ def _rss_run(root: Path, env: dict[str, str], jobs: int) -> tuple[float, float]:
 
 
 def _stop_and_remove(root: Path) -> None:
-    """Stop the kernels the project's last run kept (:mod:`helpers.pool`), then remove the project."""
+    """Stop the kernels the project's last run kept (:mod:`helpers.runner.pool`), then remove the project."""
     stop_kept(root)
     shutil.rmtree(root, ignore_errors=True)
 

@@ -12,7 +12,7 @@ computed once per content of its inputs and read back afterwards; wrapped in
 The key of an entry is the function's module and name, the arguments' *content*
 (a DataFrame by :func:`pandas.util.hash_pandas_object` of its rows, index included,
 plus its columns, dtypes and ``attrs``; arrays by their bytes; plain values by
-value), the helpers code the kernels import (:func:`helpers.runner.helpers_hash`,
+value), the helpers code the kernels import (:func:`helpers.provenance.helpers_hash`,
 as the runner keys notebooks), and the versions of the packages the analyses use; for a figure also matplotlib's rcParams and the file name.  An argument
 of any other type (an open file, a function) makes the call uncacheable: it is
 simply computed.  So an edited helper, another package version or different data
@@ -121,7 +121,7 @@ def fingerprint(*objs: Any) -> str | None:
 def _code() -> str:
     """The helpers code the kernels import (as the runner keys notebooks: re-read each call, ~1 ms) and the
     versions of :data:`PACKAGES` (read once per process)."""
-    from .runner import helpers_hash, package_versions
+    from .provenance import helpers_hash, package_versions
 
     if not _versions:
         _versions.update(package_versions(PACKAGES))

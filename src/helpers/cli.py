@@ -110,7 +110,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_stop(args: argparse.Namespace) -> int:
-    from . import paths, pool
+    from . import paths
+    from .runner import pool
 
     n = pool.stop_kept(paths.ROOT)
     print(f"rss stop: {n} kept kernel{'s' if n != 1 else ''} of {paths.ROOT} stopped")

@@ -521,7 +521,8 @@ def build_report(root: Path | None = None, *, manifest: dict[str, Any] | None = 
         ``{"html": ..., "xlsx": ..., "numbers": ...}`` paths written.
     """
     from .io import write_json, write_text
-    from .runner import git_state, load_manifest, package_versions
+    from .provenance import git_state, package_versions
+    from .runner.manifest import load_manifest
 
     root = Path(root or paths.ROOT)
     reports = root / "reports"

@@ -111,7 +111,7 @@ def environment(env: Mapping[str, str] | None = None) -> dict[str, str]:
 
 def key(root: Path, versions: Mapping[str, str]) -> str:
     """What a kept worker must match to be used by a run (see the module notes)."""
-    from .runner import helpers_hash
+    from ..provenance import helpers_hash
 
     site = {p: os.stat(p).st_mtime_ns for p in sys.path if p.endswith("-packages") and os.path.isdir(p)}
     blob = {"root": str(Path(root).resolve()), "python": sys.executable, "version": sys.version,
