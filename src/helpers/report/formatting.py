@@ -1,0 +1,107 @@
+"""Formatting values for the page: escaping, numbers (thousands, decimals), key names in words
+and workbook sheet names.
+
+Imports: helpers.report.collect, helpers.report.sections.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from .collect import parse_number
+from .sections import INVALID_SHEET
+
+
+def esc(x: Any) -> str:
+    return html.escape(str(x), quote=True)
+
+
+def fmt(v: Any) -> str:
+    """Format a number for prose: thousands separators, 3 significant digits.
+
+    Examples
+    --------
+    >>> fmt(20000), fmt(0.623456), fmt(12.345), fmt(0.000123), fmt(True), fmt(3.0)
+    ('20,000', '0.623', '12.3', '0.000123', 'yes', '3')
+    """
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        if v != v:
+            return "n/a"
+        if v.is_integer() and abs(v) < 1e15:
+            return f"{int(v):,}"
+        if abs(v) >= 1000:
+            return f"{v:,.0f}"
+        return f"{v:.3g}"
+    return str(v)
+
+
+def cell_text(s: str) -> str:
+    v = parse_number(s)
+    if v is None or re.fullmatch(r"[+-]?\d+", s.strip()):
+        return esc(s)
+    return esc(f"{v:.4g}")
+
+
+_ACRONYMS = {"did": "DiD", "ipw": "IPW", "aipw": "AIPW", "ci": "CI", "ols": "OLS", "fe": "FE", "pca": "PCA"}
+
+
+def humanize_key(key: str) -> str:
+    """A key or file stem as a label.
+
+    Examples
+    --------
+    >>> humanize_key("did_composite_ci_low"), humanize_key("prepare.n_surveys")
+    ('DiD composite CI low', 'Prepare: n surveys')
+    """
+    k = key.replace("_", " ").replace(".", ": ").strip()
+    k = " ".join(_ACRONYMS.get(w, w) for w in k.split(" "))
+    return k[:1].upper() + k[1:]
+
+
+def number_html(value: Any, key: str) -> str:
+    return f'<span class="num" data-key="{esc(key)}">{esc(fmt(value))}</span>'
+
+
+def scalar_items(obj: Any, prefix: str = "", depth: int = 0) -> list[tuple[str, Any]]:
+    """Flatten scalar entries of a numbers file (two levels), skipping the headlines."""
+    out: list[tuple[str, Any]] = []
+    if not isinstance(obj, dict):
+        return out
+    for k, v in obj.items():
+        if k in ("headlines", "synthetic") and depth == 0:
+            continue
+        key = f"{prefix}{k}"
+        if isinstance(v, (int, float, str, bool)) and v is not None:
+            out.append((key, v))
+        elif isinstance(v, dict) and depth < 1:
+            out.extend(scalar_items(v, key + ".", depth + 1))
+    return out
+
+
+def sheet_names(stems: list[str]) -> dict[str, str]:
+    """Excel sheet names for table stems: at most 31 characters, no ``[]:*?/\\``, unique ignoring case.
+
+    Examples
+    --------
+    >>> sheet_names(["country_SEN_indicators_vs_pooled_median", "country_SEN_indicators_vs_pooled_median_w2", "a/b"])
+    {'country_SEN_indicators_vs_pooled_median': 'country_SEN_indicators_vs_poole', 'country_SEN_indicators_vs_pooled_median_w2': 'country_SEN_indicators_vs_poo~2', 'a/b': 'a_b'}
+    """
+    used = {"contents"}
+    out = {}
+    for stem in stems:
+        base = INVALID_SHEET.sub("_", stem).strip("'") or "table"
+        name = base[:31]
+        k = 2
+        while name.lower() in used:
+            suffix = f"~{k}"
+            name = base[: 31 - len(suffix)] + suffix
+            k += 1
+        used.add(name.lower())
+        out[stem] = name
+    return out

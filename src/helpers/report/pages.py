@@ -1,0 +1,264 @@
+"""The report's longer sections: country pages, methods, the data statement, provenance and the
+lineage of every output.
+
+Imports: helpers.lineage, helpers.report.collect, helpers.report.formatting, helpers.report.inputs, helpers.report.markup, helpers.report.sections.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .. import lineage
+from .collect import Outputs
+from .formatting import esc, fmt, humanize_key, number_html
+from .inputs import country_label
+from .markup import Html, figure_html, numbers_html, table_html
+from .sections import COUNTRY_STEM
+
+
+def country_section(h: Html, countries: list[str], out: Outputs, files: dict[str, list[str]],
+                     jobs: dict[str, Any], threshold: int, sheets: dict[str, str]) -> None:
+    if not countries:
+        h('<p class="todo">Not computed yet: no country in the scored data yet (run <code>rss run</code>).</p>')
+        return
+    nums = {c: out.numbers.get(f"country_{c}") for c in countries}
+    dicts = [d for d in nums.values() if isinstance(d, dict)]
+    numeric = [k for d in dicts for k, v in d.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    numeric = [k for k in dict.fromkeys(numeric) if all(k in d for d in dicts)]
+    preferred = [k for k in ("n_surveys", "n_respondents", "mean_score_composite", "mean_composite") if k in numeric]
+    common = (preferred + [k for k in numeric if k.startswith("mean_") and k not in preferred])[:5]
+    h('<table id="countries"><thead><tr><th>Country</th><th>Name</th>',
+      *(f"<th>{esc(humanize_key(k))}</th>" for k in common), "<th>Profile</th></tr></thead><tbody>")
+    for c in countries:
+        job = next((v for v in jobs.values() if v.get("country") == c), None)
+        has = isinstance(nums[c], dict) or any(COUNTRY_STEM.match(s).group(1) == c for s in
+                                               [*files.get("tables", []), *files.get("figures", [])])
+        state = "computed" if has else "not computed yet"
+        if job and job.get("status") != "ok":
+            state += f" (last run: {job.get('status')})"
+        cells = "".join(f'<td class="n">{number_html(nums[c][k], f"country_{c}.{k}")}</td>' if isinstance(nums[c], dict)
+                        and nums[c].get(k) is not None else "<td>—</td>" for k in common)
+        h(f'<tr><td><a href="#country-{esc(c)}">{esc(c)}</a></td><td>{esc(country_label(c))}</td>{cells}'
+          f"<td>{esc(state)}</td></tr>")
+    h("</tbody></table>")
+    for c in countries:
+        name = country_label(c)
+        h(f'<section class="country" id="country-{esc(c)}"><h3>{esc(c)}{" — " + esc(name) if name else ""}</h3>',
+          '<p class="muted"><a href="#countries">back to the country table</a></p>')
+        t = [s for s in files.get("tables", []) if COUNTRY_STEM.match(s).group(1) == c]
+        f = [s for s in files.get("figures", []) if COUNTRY_STEM.match(s).group(1) == c]
+        if not t and not f and nums[c] is None:
+            h(f'<p class="todo">Not computed yet: no outputs for {esc(c)} (<code>reports/numbers/country_{esc(c)}'
+              f".json</code>, <code>reports/tables/country_{esc(c)}_*.csv</code>).</p>")
+        else:
+            if nums[c] is not None:
+                h(numbers_html(nums[c], f"country_{c}"))
+            for stem in f:
+                h(figure_html(stem, out.figures[stem]))
+            for stem in t:
+                h(table_html(stem, out.tables[stem], threshold, sheets.get(stem)))
+        h("</section>")
+
+
+def methods_section(h: Html, prepare: dict[str, Any], threshold: int, numbers: dict[str, Any] | None = None) -> None:
+    numbers = numbers or {}
+    mentoring = numbers.get("mentoring") if isinstance(numbers.get("mentoring"), dict) else {}
+    scheme = prepare.get("scheme") or prepare.get("scheme_id")
+    thr = number_html(threshold, "prepare.disclosure_threshold" if "disclosure_threshold" in prepare else "default")
+    placebo = mentoring.get("placebo_identified")
+    h('<section id="methods"><h2>Methods</h2>',
+      "<h4>Scores</h4><p>Answers to the RSS questions are scored item by item (special codes 97/98/99 and empty "
+      "answers are missing, never zero), averaged with the scheme's weights into the 15 indicators, the three "
+      "dimension scores (economic, social, psychosocial) and a composite, each in [0, 1]; a dimension is missing "
+      "when too little of its weight was answered. "
+      + (f"This run used scheme <code>{esc(scheme)}</code>. " if scheme else "")
+      + "The workspace's default scheme follows the public shape of the RSS; it is <b>not</b> IOM's official "
+      "weight table.</p>",
+      "<h4>Section 2: comparison, interdependence, determinants</h4><p>Country means with t-based 95% intervals "
+      "(surveys of all waves pooled, clustered by respondent). Correlations of the dimensions are computed on each "
+      "respondent's first survey, one row per respondent, so Fisher's z interval (which assumes independent rows) "
+      "holds. The social and psychosocial scores are regressed on the economic score by OLS with country fixed "
+      "effects, then also with sex, age, months since return, country of migration, assistance and wave. The "
+      "cross-lagged models are pooled OLS on consecutive waves of the same respondent: the score at wave t on its "
+      "own value and the other dimension's value at t-1, with country and wave effects, in both directions; they "
+      "have no respondent fixed effects, because with three waves a lagged outcome with fixed effects is badly "
+      "biased (Nickell 1981), and a lagged score measures a respondent's lasting level with noise, which pushes "
+      "both cross-lags up, so the two directions are compared rather than either tested against zero. The "
+      "determinants are OLS of each score on assistance, sex, age, months since return and country of migration "
+      "with country fixed effects.</p>",
+      "<h4>Section 3: mentoring effect</h4><p>In the countries with mentored returnees. <b>Balance</b>: each "
+      "returnee's first survey before mentoring started, future mentees against never-mentored returnees: means, "
+      "differences, normalised differences and a joint F-test (as Stata's <code>iebaltab</code>). <b>Estimators</b>, "
+      "each with its standard error, 95% interval, p-value, observations, respondents and covariance: "
+      "<code>raw_difference</code> (difference of means), <code>ols_fe</code> (regression with the covariates and "
+      "country and wave fixed effects), <code>ipw</code> (inverse-probability weighting, normalised weights, ATE) "
+      "and <code>aipw</code> (doubly robust), all four on the surveys after mentoring started (wave 2 on), mentored "
+      "against never mentored, on the same rows; and <code>did_panel</code>, difference-in-differences on all waves "
+      "with respondent and wave effects (<code>linearmodels.PanelOLS</code>), treatment from "
+      "<code>mentoring_start</code> on. The first four identify the effect only if selection into mentoring runs "
+      "through the observed characteristics; the DiD allows selection on any lasting trait but needs parallel "
+      "trends and no anticipation. The <b>event study</b> replaces the treatment dummy by dummies of waves since "
+      "the start (reference: the last wave before). <b>Heterogeneity</b>: the DiD within groups of sex, country of "
+      "migration and each assistance type, and the difference between groups in one model with common wave "
+      "effects. <b>Robustness</b>: a placebo start one wave early on the surveys before mentoring; IPW and AIPW on "
+      "the surveys with a propensity score in [0.1, 0.9] (Crump et al. 2009); the DiD on scores re-weighted by "
+      "principal components. "
+      + ("On these data the placebo check is <b>not identified</b>: mentoring always started between a "
+         "returnee's first and second survey, so no mentored returnee has two surveys before it, pre-trends "
+         "cannot be tested, and the robustness table says so instead of showing an estimate. "
+         if placebo is False else "")
+      + "Bootstrap is not used: every variance is analytic.</p>",
+      "<h4>Section 4: weight sensitivity</h4><p>Within each dimension, the indicators are re-weighted by the first "
+      "principal component of their correlation matrix (loadings made non-negative, scaled to sum to 1); the "
+      "dimension scores and the composite are recomputed with the scheme's composite weights. The scheme's own "
+      "weights are recovered from the scored data (on complete surveys a dimension score is exactly the weighted "
+      "mean of its indicators). Country rankings are compared by Spearman's rank correlation of the country means "
+      "and side by side; the mentoring estimators are rerun on the re-weighted scores.</p>",
+      "<h4>Standard errors</h4><p>Every standard error is <b>clustered by respondent</b> (a returnee surveyed at "
+      "several waves contributes correlated surveys), <b>not by country</b>. Cluster-robust variances need many "
+      "clusters: with 17 countries, and only three where mentoring ran, a country-clustered variance rests on 17 "
+      "(or 3) effective observations, is biased downwards, and its t reference over-rejects, more so with "
+      "unequal country sizes (Cameron, Gelbach & Miller 2008; MacKinnon & Webb 2017). Countries therefore enter as "
+      "fixed effects, which absorb every country-level difference; what is not covered is a shock common to the "
+      "returnees of one country in one wave, for which a wild-cluster bootstrap by country would be the check "
+      "(not run). Regressions use CR1, the G/(G-1)·(N-1)/(N-K) factor with t(G-1) inference (Stata's "
+      "<code>regress, vce(cluster id)</code>). The DiD and event study use <code>PanelOLS</code> clustered by "
+      "respondent with <code>debiased=True, group_debias=True, count_effects=False</code>: the absorbed respondent "
+      "effects are nested in the clusters and are not counted, giving Stata's <code>xtreg, fe vce(cluster id)"
+      "</code> factor and t(G-1); linearmodels' default would count them and, in these short panels, widen the "
+      "intervals about 1.5 times (coverage above 99% in the workspace's Monte-Carlo check). IPW and AIPW use the "
+      "M-estimation sandwich of the stacked propensity, outcome and mean equations (so the estimated propensity "
+      "score is accounted for), summed within respondents. Correlations use Fisher's z on independent rows. No "
+      "weights enter any estimate: <code>PanelOLS(weights=...)</code> takes inverse-variance (precision) weights, "
+      "not survey weights, so survey weights, where the data has them, would not belong there.</p>",
+      "<h4>Disclosure control</h4><p>No table or figure shows a cell built on fewer than "
+      f"{thr} respondents: such cells are suppressed and marked. For estimates the count is the respondents "
+      "behind the row: the clusters, both sides of a mentoring comparison (mentored and not), the smaller cell of "
+      "a category (e.g. a rare country of migration) or the group of a heterogeneity row.</p>",
+      "<h4>What is not claimed</h4><ul><li>Mentored returnees were not randomly assigned: the mentoring estimates "
+      "rest on the stated controls, weighting and parallel trends, and are associations under those assumptions; "
+      "where the cross-sectional estimators and the DiD disagree, the difference is the selection on "
+      "characteristics the data does not hold."
+      "</li><li>The regressions between dimensions and the cross-lagged models describe associations and timing, "
+      "not causal effects of one dimension on another; the determinants are associations (assistance is not "
+      "randomly assigned either).</li>"
+      "<li>Country comparisons compare samples, which need not represent all returnees of a country.</li>"
+      "<li>Principal-component weights are not better weights, only a check of how much the conclusions lean on "
+      "the scheme's.</li>"
+      "<li>The scores are not IOM's official RSS scores unless the official weight table was supplied as a scheme."
+      "</li><li>Results on synthetic data say nothing about returnees; they only test the pipeline.</li></ul>"
+      f"<h4>Disclosure control</h4><p>No table or figure shows a cell built on fewer than {thr} respondents: such "
+      f"a cell's counts read \"&lt;{thr}\" and its values are left blank. Where the rows of a table add up to "
+      "something published (categories of a variable with their total, bands whose shares sum to one, country "
+      "means beside the pooled mean), one hidden row could be recovered by subtraction, so whenever exactly one "
+      "row of such a group is hidden, the row with the next-smallest count in that group is hidden too (its counts "
+      "read \"x\"); figures leave out exactly the rows their tables hide. This protects each table along one "
+      "grouping only; differences between tables, or with the key numbers, are not audited; and because the rule "
+      f"is public, two hidden rows summing to k tell a reader that the small one holds at most k &minus; {thr} "
+      "respondents. Before release, every published file is scanned for cells under the threshold, for "
+      "respondent identifiers (as written or hashed) and for individual-level rows (<code>rss check</code>).</p>"
+      "</section>")
+
+
+def data_statement_section(h: Html, man: dict[str, Any], root: Path, synthetic: bool | None, why: str,
+                    threshold: int) -> None:
+    inputs = man.get("inputs", {})
+    h('<section id="data-statement"><h2>Data statement</h2>')
+    src = inputs.get("shown_as") or inputs.get("source")
+    files = inputs.get("files") or []
+    h(f"<p><b>Source.</b> {('<code>' + esc(src) + '</code>, ') if src else 'Not recorded (no run yet), '}"
+      f"{len(files)} file{'s' if len(files) != 1 else ''}; their sha256 checksums are in the "
+      '<a href="#provenance">provenance</a>.</p>')
+    if synthetic:
+        h(f"<p><b>Synthetic data.</b> The input is the workspace's synthetic dataset ({esc(why)}): records "
+          "generated with effects planted at known sizes to test the analysis. The figures in this report are "
+          "synthetic and are <b>not</b> IOM results.</p>",
+          "<p><b>Rights.</b> Generated by this workspace; it describes no person and may be shared freely.</p>")
+    elif synthetic is False:
+        h(f"<p><b>Real data.</b> The input is RSS survey data ({esc(why)}).</p>",
+          "<p><b>Rights.</b> RSS records are personal data about returnees, collected by IOM and its partners; "
+          "they stay with the data controller and are not redistributed. Sharing this report is subject to the "
+          "data owner's terms.</p>")
+    else:
+        h(f"<p><b>Synthetic or real:</b> {esc(why)}.</p>")
+    h("<p><b>No microdata.</b> This report and <code>tables.xlsx</code> hold aggregates only (counts, means, "
+      "estimates and figures built from them): no survey record, respondent identifier or free-text answer. Cells "
+      f"built on fewer than {number_html(threshold, 'disclosure_threshold')} respondents are suppressed.</p></section>")
+
+
+def provenance_section(h: Html, man: dict[str, Any], root: Path, git_state: Callable, package_versions: Callable) -> None:
+    run = man.get("run", {})
+    git = run.get("git") or git_state(root)
+    h('<section id="provenance"><h2>Provenance</h2>')
+    commit = git.get("commit")
+    dirty = git.get("dirty")
+    h(f"<p><b>Code.</b> git commit <code>{esc(commit or 'unknown (not a git checkout)')}</code>"
+      + ("" if dirty is None else f", working tree {'<b>dirty</b> (uncommitted changes)' if dirty else 'clean'}")
+      + ". Each notebook's own commit is in the table of runs.</p>")
+    if run:
+        h(f"<p><b>Run.</b> started {esc(run.get('started', '?'))}, finished {esc(run.get('finished', '?'))}; "
+          f"{esc(run.get('jobs', '?'))} parallel workers, timeout {esc(run.get('timeout', '?'))} s per notebook"
+          + (f", one country only: {esc(run['country'])}" if run.get("country") else "")
+          + (", forced rerun" if run.get("force") else "") + ".</p>")
+    inputs = man.get("inputs", {})
+    h("<h4>Input files</h4>")
+    if inputs.get("files"):
+        h("<table><thead><tr><th>file</th><th>bytes</th><th>sha256</th></tr></thead><tbody>",
+          *(f'<tr><td>{esc(f["path"])}</td><td class="n">{esc(fmt(f.get("bytes", "")))}</td>'
+            f'<td class="mono">{esc(f["sha256"])}</td></tr>' for f in inputs["files"]), "</tbody></table>")
+        if inputs.get("scheme"):
+            sch = inputs["scheme"]
+            h(f'<p>Scheme file <code>{esc(sch["path"])}</code>, sha256 <span class="mono">{esc(sch["sha256"])}'
+              "</span>.</p>" if sch.get("sha256") else
+              f"<p>Scheme <code>{esc(sch['path'])}</code>, shipped with the helpers (versioned with the code).</p>")
+    else:
+        h('<p class="todo">Not recorded: no run of <code>rss run</code> yet.</p>')
+    versions = run.get("packages") or package_versions()
+    h("<h4>Packages</h4><table><tbody>",
+      *(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in versions.items()), "</tbody></table>")
+    jobs = man.get("jobs", {})
+    h("<h4>Notebook runs and parameters</h4>")
+    if jobs:
+        stale = set(run.get("stale") or [])
+        h("<table><thead><tr><th>notebook</th><th>status</th><th>seconds</th><th>finished (UTC)</th>"
+          "<th>parameters</th><th>commit</th><th>executed copy</th></tr></thead><tbody>")
+        for k in sorted(jobs):
+            v = jobs[k]
+            st = v.get("status", "?") + (" (stale: inputs changed since)" if k in stale else "")
+            c = (v.get("git") or {}).get("commit")
+            h(f'<tr><td>{esc(k)}</td><td>{esc(st)}</td><td class="n" data-volatile>{esc(fmt(v.get("duration", "")))}</td>'
+              f'<td data-volatile>{esc(v.get("finished", ""))}</td><td class="mono">{esc(json.dumps(v.get("params", {})))}</td>'
+              f'<td class="mono">{esc((c or "")[:10])}{"+dirty" if (v.get("git") or {}).get("dirty") else ""}</td>'
+              f'<td class="mono">{esc(v.get("output") or "")}</td></tr>')
+        h("</tbody></table>")
+        total = sum(float(v.get("duration") or 0) for v in jobs.values())
+        h(f'<p class="muted">Total notebook time <span data-volatile>{esc(fmt(round(total, 1)))}</span> s (summed '
+          'over workers).</p>')
+    else:
+        h('<p class="todo">Not recorded: no notebook has run yet.</p>')
+    if run.get("missing_notebooks"):
+        h(f'<p class="muted">Registered but not written yet: {esc(", ".join(run["missing_notebooks"]))}.</p>')
+    h("</section>")
+
+
+def lineage_section(h: Html, found: list[dict[str, str]]) -> None:
+    """Where every output comes from: notebook cell, then the helper function (from :mod:`helpers.lineage`)."""
+    rows = lineage.grouped(found)
+    unknown = [r["output"] for r in found if not r["function"]]
+    h('<section id="lineage"><h2>Where each output comes from</h2>'
+      f'<p>Each of the {len(found)} published tables, figures and key numbers, with the notebook cell that '
+      'published it and the helper function that computed it (cells counted as JupyterLab shows them, from 1). '
+      'One row per output, every key of <code>numbers.json</code> separately: '
+      '<a href="lineage.csv"><code>reports/lineage.csv</code></a>. Below, the outputs of each country are '
+      'folded into one row (<code>country_{ISO3}</code>) and a section of numbers into one row per function.</p>')
+    if unknown:
+        h(f'<p class="todo">No notebook cell accounts for: {esc(", ".join(unknown))}.</p>')
+    h("<table><thead><tr><th>output</th><th>kind</th><th>outputs</th><th>notebook</th><th>cell</th>"
+      "<th>helper function</th></tr></thead><tbody>",
+      *(f'<tr><td class="mono">{esc(r["output"])}</td><td>{esc(r["kind"])}</td><td class="n">{esc(r["count"])}</td>'
+        f'<td class="mono">{esc(r["notebook"])}</td><td class="n">{esc(r["cell"])}</td>'
+        f'<td class="mono">{esc(", ".join(lineage.display(f) for f in r["function"].split("; ") if f))}</td></tr>'
+        for r in rows), "</tbody></table></section>")
