@@ -3,7 +3,8 @@
 Every number is under disclosure control: what rests on fewer respondents than the
 threshold is ``None`` or ``"<threshold"``.
 
-Imports: helpers.paths (lazily), helpers.scored, helpers.describe.common, helpers.describe.intervals.
+Imports: helpers.paths (lazily), helpers.scored, helpers.loader (for typing only), helpers.describe.common,
+helpers.describe.intervals.
 """
 
 from __future__ import annotations
