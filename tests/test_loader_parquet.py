@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import make_records
 
-from helpers.loader import DataError, _read_parquet, load
+from helpers.loader import DataError, load, read_parquet
 
 
 def native(records: pd.DataFrame) -> pd.DataFrame:
@@ -91,7 +91,7 @@ def test_narrowed_columns_keep_the_values_and_kind_of_the_whole_file_read(tmp_pa
     for name in ("with_meta.parquet", "no_meta.parquet"):
         raw = (tmp_path / name).read_bytes()
         whole = pq.read_table(tmp_path / name).to_pandas()
-        got = _read_parquet(raw)
+        got = read_parquet(raw)
         assert list(got.columns) == list(whole.columns)
         pd.testing.assert_index_equal(got.index, whole.index)
         for c in whole.columns:
@@ -104,6 +104,6 @@ def test_narrowed_columns_keep_the_values_and_kind_of_the_whole_file_read(tmp_pa
                 assert a.dtype == b.dtype, (c, a.dtype, b.dtype)
             assert isinstance(a.dtype, pd.api.extensions.ExtensionDtype) == \
                 isinstance(b.dtype, pd.api.extensions.ExtensionDtype), (c, a.dtype, b.dtype)
-    got = _read_parquet((tmp_path / "with_meta.parquet").read_bytes())
+    got = read_parquet((tmp_path / "with_meta.parquet").read_bytes())
     assert str(got["codes"].dtype) == "int8" and str(got["nullable"].dtype) == "Int16"
     assert str(got["big"].dtype) == "int64" and str(got["huge"].dtype) == "uint64"

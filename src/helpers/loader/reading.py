@@ -1,0 +1,120 @@
+"""Loading an input: every file read, checked and typed, every problem reported at once.
+
+Imports: helpers.paths, helpers.scheme, and the loader modules problems, readers, parquet, records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .. import paths
+from ..scheme import Scheme, load_scheme
+from .parquet import read_parquet
+from .problems import DataError, Problem
+from .readers import FileInfo, FileProblem, display_path, find_files, read_csv, read_xlsx
+from .records import cross_checks, finish, prepare_file, validate
+
+
+@dataclass
+class LoadResult:
+    """What :func:`load` read: the typed records and what it noticed."""
+
+    data: pd.DataFrame
+    files: list[FileInfo]
+    scheme: Scheme
+    unused_columns: dict[str, list[str]] = field(default_factory=dict)
+    ignored_files: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        d = self.data
+        lines = [
+            f"{len(self.files)} file(s), {len(d):,} surveys, {d['respondent_id'].nunique():,} respondents, "
+            f"{d['country'].nunique()} countries ({', '.join(sorted(d['country'].unique()))}), scheme {self.scheme.id}",
+        ]
+        for f, cols in self.unused_columns.items():
+            lines.append(f"unused columns in {f}: {', '.join(cols)}")
+        for f in self.ignored_files:
+            lines.append(f"not data, skipped: {f}")
+        return "\n".join(lines)
+
+
+def load(path: str | Path | None = None, *, scheme: Scheme | str | Path | None = None,
+         today: dt.date | None = None) -> LoadResult:
+    """Read, check and type RSS records from a file or a folder of files.
+
+    Parameters
+    ----------
+    path
+        A ``.csv``/``.xlsx``/``.parquet`` file or a folder (searched recursively);
+        default :func:`helpers.paths.data_source` (``RSS_DATA`` or ``data/raw``).
+    scheme
+        The scoring scheme whose questions the data must carry (default
+        ``rss-default``).
+    today
+        Date after which a ``survey_date`` is rejected as in the future.
+
+    Returns
+    -------
+    LoadResult
+        ``data``: one row per survey, typed,
+        with ``months_since_return`` (days / 30.44), in file order (files sorted by
+        path, rows as in the file); item columns keep the raw
+        codes, special codes 97/98/99 included (scoring treats them as missing).
+
+    Raises
+    ------
+    DataError
+        Listing every problem of every file at once.
+    """
+    scheme = scheme if isinstance(scheme, Scheme) else load_scheme(scheme)
+    today = today or dt.date.today()
+    src = Path(path) if path is not None else paths.data_source()
+    files, skipped, problems = find_files(src)
+    groups: dict[bool, list[pd.DataFrame]] = {True: [], False: []}  # textual files, native (Parquet) files
+    infos, unused_all = [], {}
+    for f in files:
+        name = display_path(f)
+        with open(f, "rb") as fh:  # raw data is only ever read
+            raw = fh.read()
+        sha = hashlib.sha256(raw).hexdigest()
+        fmt = f.suffix.lower().lstrip(".")
+        try:
+            if fmt == "csv":
+                df = read_csv(raw)
+            elif fmt == "xlsx":
+                df = read_xlsx(raw)
+            else:
+                df = read_parquet(raw)
+        except FileProblem as exc:
+            problems.append(Problem(name, str(exc)))
+            continue
+        prepared, file_problems, unused = prepare_file(df, name, scheme)
+        problems.extend(file_problems)
+        if unused:
+            unused_all[name] = unused
+        infos.append(FileInfo(path=name, format=fmt, sha256=sha, rows=0 if prepared is None else len(prepared)))
+        if prepared is not None:
+            groups[fmt != "parquet"].append(prepared)
+    frames = []
+    for group in groups.values():
+        if group:
+            stacked = pd.concat(group, ignore_index=True) if len(group) > 1 else group[0]
+            group.clear()  # the raw frames are no longer needed: free them before typing the next group
+            typed, group_problems = validate(stacked, scheme, today)
+            del stacked
+            problems.extend(group_problems)
+            frames.append(typed)
+    if frames and not problems:
+        data = pd.concat(frames, ignore_index=True)
+        problems.extend(cross_checks(data))
+    if problems:
+        problems.sort(key=lambda p: (p.file, p.row or 0))  # stable: per file, file-level first, then by row
+        raise DataError(problems)
+    data = finish(data)
+    return LoadResult(data=data, files=infos, scheme=scheme, unused_columns=unused_all,
+                      ignored_files=[display_path(s) for s in skipped])
