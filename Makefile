@@ -56,7 +56,7 @@ lock: ## regenerate requirements.lock from pyproject.toml (latest releases, in a
 data: $(STAMP) ## generate the synthetic default dataset into data/raw/synthetic (never beside real data)
 	@if find data/raw -mindepth 1 -maxdepth 1 ! -name synthetic ! -name '.*' | grep -q .; then \
 	  echo "data/raw holds other data: not generating synthetic data (it would mix with real files)"; \
-	elif [ -f $(SYNTH)/truth.json ] && [ $(SYNTH)/truth.json -nt src/helpers/synthetic.py ]; then \
+	elif [ -f $(SYNTH)/truth.json ] && [ -z "$$(find src/helpers/synthetic -name '*.py' -newer $(SYNTH)/truth.json)" ]; then \
 	  echo "synthetic data up to date in $(SYNTH)"; \
 	else \
 	  rm -rf $(SYNTH).tmp && $(RSS) synth -o $(SYNTH).tmp >/dev/null && rm -rf $(SYNTH) && mv $(SYNTH).tmp $(SYNTH) \

@@ -23,6 +23,7 @@ from helpers import synthetic
 from helpers.loader import load
 from helpers.scheme import load_scheme, scheme_from_dict
 from helpers.scoring import score
+from helpers.synthetic import files as synthetic_files
 
 SEED = 20200
 SMALL = 0.05  # ~600 respondents: files and loader round trip
@@ -335,7 +336,7 @@ def test_failed_write_leaves_folder_untouched(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(synthetic, "_xlsx_bytes", boom)
+    monkeypatch.setattr(synthetic_files, "xlsx_bytes", boom)
     with pytest.raises(RuntimeError):
         synthetic.write_dataset(out, seed=2, scale=0.02)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
