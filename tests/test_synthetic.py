@@ -336,7 +336,7 @@ def test_failed_write_leaves_folder_untouched(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(synthetic_files, "xlsx_bytes", boom)
+    monkeypatch.setattr(synthetic_files, "_xlsx_bytes", boom)
     with pytest.raises(RuntimeError):
         synthetic.write_dataset(out, seed=2, scale=0.02)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
