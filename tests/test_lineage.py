@@ -43,7 +43,7 @@ def test_known_lineage(full_project):  # noqa: F811
     found = {r["output"]: r for r in lineage.rows(full_project / "reports", full_project / "notebooks")}
     means = found["tables/cross_means.csv"]
     assert (means["notebook"], means["function"]) == ("notebooks/20_cross_country.ipynb",
-                                                      "helpers.describe.country_means")
+                                                      "helpers.describe.countries.country_means")
     assert 'outputs.publish(means, "cross_means")' in _cell_source(full_project / means["notebook"],
                                                                      int(means["cell"]))
     assert found["tables/country_GIN_scores.csv"]["notebook"] == "notebooks/10_country_profile.ipynb"
@@ -51,7 +51,7 @@ def test_known_lineage(full_project):  # noqa: F811
     # a merged mapping: each key goes to the helper that wrote it, a key set in the notebook to its own helper
     lag = found["numbers.json: cross_country.cross_lag_economic_to_social"]["function"]
     assert lag == "helpers.stats.numbers.interdependence_numbers"
-    assert found["numbers.json: mentoring.synthetic"]["function"] == "helpers.describe.is_synthetic"
+    assert found["numbers.json: mentoring.synthetic"]["function"] == "helpers.describe.common.is_synthetic"
     assert found["numbers.json: mentoring.ols_fe_composite"]["function"] == \
         "helpers.stats.numbers.mentoring_numbers"
     # the interdependence table is stacked from three estimators: lineage looks through stats.combine
@@ -73,7 +73,7 @@ def test_an_output_no_cell_accounts_for_is_shown_as_such(full_project, tmp_path)
     ('outputs.publish(stats.fit_ols(d, "y"), "t1")', "helpers.stats.selection.fit_ols"),
     ('x = cache.result(stats.fit_did, d, "y")\noutputs.write_table(x.round(3), f"did_{c}")',
      "helpers.stats.panel.fit_did"),
-    ('x = describe.country_means(d)\ny = x\noutputs.publish(y[y.n > 1], "t3")', "helpers.describe.country_means"),
+    ('x = describe.country_means(d)\ny = x\noutputs.publish(y[y.n > 1], "t3")', "helpers.describe.countries.country_means"),
 ])
 def test_the_reader_follows_assignments_memos_and_fstrings(tmp_path, source, expected):
     nb = {"cells": [{"cell_type": "code", "source": "from helpers import cache, describe, outputs, stats\n"},
