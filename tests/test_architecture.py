@@ -20,6 +20,7 @@ run in one branch.  ``test_a_planted_wrong_way_import_fails`` shows that it can 
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 from pathlib import Path
 
@@ -168,6 +169,25 @@ def test_every_module_says_its_one_idea_first():
     missing = [str(p.relative_to(ROOT)) for p in modules(PACKAGE).values()
                if p.name != "__main__.py" and not ast.get_docstring(ast.parse(p.read_text()))]
     assert missing == []
+
+
+def declared_imports(doc: str) -> set[str] | None:
+    """The helpers modules a docstring's ``Imports:`` paragraph names (None without one)."""
+    m = re.search(r"^Imports:(.*?)(?:\n\s*\n|\Z)", doc, re.S | re.M)
+    return None if m is None else set(re.findall(r"helpers(?:\.[a-z_]+)+", m.group(1)))
+
+
+def test_every_module_says_what_it_imports_and_says_it_truly():
+    mods = modules(PACKAGE)
+    wrong = {}
+    for mod, path in mods.items():
+        if path.name in ("__init__.py", "__main__.py"):
+            continue
+        actual = {target for target, _, _ in imports(mod, path, set(mods)) if target != mod}
+        said = declared_imports(ast.get_docstring(ast.parse(path.read_text())) or "")
+        if said != actual:
+            wrong[mod] = (sorted(said) if said is not None else "no Imports: line", sorted(actual))
+    assert wrong == {}
 
 
 @pytest.fixture

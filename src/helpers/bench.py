@@ -45,6 +45,8 @@ Benchmarks (the numbers of issue 8):
 Peak memory is the process's own ``ru_maxrss`` for single-process benchmarks; for
 runs with workers and kernels it is the largest *sum* of the resident memory of the
 process tree, sampled every 0.1 s (shared pages count once per process: an upper bound).
+
+Imports: helpers.io, helpers.loader, helpers.paths, helpers.runner, helpers.runner.pool, helpers.scoring, helpers.synthetic.
 """
 
 from __future__ import annotations

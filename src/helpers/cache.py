@@ -23,6 +23,8 @@ Entries live in ``data/processed/.cache`` (git-ignored like the scored data they
 derive from; delete the folder to empty it): a pickle per result, the newest
 :data:`KEEP` per function kept; a figure's entry records the key and the sha256 of
 the PNG and SVG it wrote, and is used only while both files are unchanged on disk.
+
+Imports: helpers.io, helpers.outputs, helpers.paths, helpers.provenance.
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@
 
 Bad options are refused with a message naming the option, the value found and
 what is expected (exit 2, nothing written).
+
+Imports: helpers.checks, helpers.io, helpers.loader, helpers.paths, helpers.report, helpers.runner, helpers.runner.pool, helpers.scheme, helpers.scoring, helpers.settings, helpers.synthetic.
 """
 
 from __future__ import annotations

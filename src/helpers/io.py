@@ -9,6 +9,8 @@ notebook is running).
 
 Importing this module is cheap (pandas and openpyxl are imported only by the
 functions that need them), so the runner and its workers use it too.
+
+Imports: no other helpers module.
 """
 
 from __future__ import annotations

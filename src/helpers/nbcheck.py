@@ -8,6 +8,8 @@ parameters on a small synthetic dataset (:data:`NBVAL_ROOT`):
 
     python -m helpers.nbcheck data        # the small dataset nbval and the baselines use
     python -m helpers.nbcheck baseline    # re-execute notebooks/*.ipynb in place (make baseline)
+
+Imports: helpers.io, helpers.loader, helpers.paths, helpers.scoring, helpers.synthetic.
 """
 
 from __future__ import annotations

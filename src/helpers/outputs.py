@@ -44,6 +44,8 @@ says it is not built on respondents.
 :func:`write_table` records what it applied (threshold, counts, keys, groups) in
 ``reports/.disclosure/<name>.json``, which ``rss check`` (:mod:`helpers.checks`)
 reads to verify every published table.
+
+Imports: helpers.disclosure, helpers.io, helpers.paths.
 """
 
 from __future__ import annotations

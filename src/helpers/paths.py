@@ -5,6 +5,8 @@ notebook in the caller's folder and nbval in the notebook's, so relative paths
 would point at different places.  The root is found once, from this file when
 the package is installed editable from a checkout, else from ``RSS_ROOT`` or the
 current folder.
+
+Imports: no other helpers module.
 """
 
 from __future__ import annotations

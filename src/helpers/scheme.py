@@ -15,6 +15,8 @@ dimension and a weight in the composite.  Missing answers are handled
 hierarchically (inside the indicator first, then over the answered indicators of a
 dimension), so an explicit scheme carrying the default's implied weights scores
 exactly like the default.
+
+Imports: helpers.paths.
 """
 
 from __future__ import annotations

@@ -19,6 +19,8 @@ it is missing when any dimension score is missing.  With the default scheme
 (``c_q`` proportional to ``w_q`` inside each dimension) this is the plain weighted
 mean of the three dimension scores.  Everything is computed on whole columns
 (one array per question, indicator and dimension); there is no loop over rows.
+
+Imports: helpers.scheme.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 Kept free of heavy imports: the runner checks the settings before it starts any
 notebook (a no-op ``rss run`` must stay fast), and the notebooks read them through
 :mod:`helpers.outputs`.
+
+Imports: no other helpers module.
 """
 
 from __future__ import annotations

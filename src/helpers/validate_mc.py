@@ -13,6 +13,8 @@ standard deviation of the estimates.  The Monte-Carlo standard error of a
 coverage ``c`` over ``R`` replications is :math:`\\sqrt{c(1-c)/R}` (1.5 points at
 R = 200).  Results go to ``reports/validate/mc_did.json``.  Not part of the test
 suite: it takes minutes.
+
+Imports: helpers.io, helpers.paths, helpers.scheme, helpers.scoring, helpers.stats, helpers.synthetic.
 """
 
 from __future__ import annotations

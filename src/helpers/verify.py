@@ -26,6 +26,8 @@ The synthetic dataset is copied into both roots.  Any other input (real RSS
 records) is not copied -- personal data is not duplicated into temporary
 folders -- but read in place by both runs through ``RSS_DATA`` (read-only).
 The temporary roots are removed at the end unless ``--keep``.
+
+Imports: helpers.paths.
 """
 
 from __future__ import annotations

@@ -17,8 +17,7 @@ the ids or the checks code changed; the ids are read and the automaton built onl
 when some file has to be searched.  The record ``reports/.check.json`` is not
 searched (it is the checks' own file and holds no id nor digest of one).
 
-Imports: the standard library, ahocorasick-rs, pyarrow (reading the ids),
-helpers.loader (ids from an input file or folder), helpers.checks.hits/state.
+Imports: helpers.checks.hits, helpers.checks.state, helpers.loader.
 """
 
 from __future__ import annotations

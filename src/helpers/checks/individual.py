@@ -3,7 +3,7 @@
 Notebooks show aggregates only.  Each notebook (executed under ``reports/``, or
 committed under ``notebooks/``) is one :class:`~helpers.checks.state.Unit`.
 
-Imports: the standard library, helpers.checks.hits/state/tables.
+Imports: helpers.checks.hits, helpers.checks.state, helpers.checks.tables.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Loading an input: every file read, checked and typed, every problem reported at once.
 
-Imports: helpers.paths, helpers.scheme, and the loader modules problems, readers, parquet, records.
+Imports: helpers.loader.parquet, helpers.loader.problems, helpers.loader.readers, helpers.loader.records, helpers.paths, helpers.scheme.
 """
 
 from __future__ import annotations

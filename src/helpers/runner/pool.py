@@ -23,6 +23,8 @@ The sockets live in a folder of the user's own (``$TMPDIR/rss-kernels-<uid>``, m
 ``<project tag>-<key>-<pid>.sock``, and it exists only while its worker is free: the
 worker removes it when a run connects.  Linux only (it needs ``os.fork`` and
 ``os.pidfd_open``); elsewhere every run starts its own workers, as before.
+
+Imports: helpers.provenance.
 """
 
 from __future__ import annotations
