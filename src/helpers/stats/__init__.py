@@ -19,8 +19,6 @@ Modules, in import order (a module imports only those above it, and helpers' L0/
 Imports: the modules above, which import helpers.design, helpers.disclosure, helpers.scheme and
 helpers.scored (never describe, outputs, runner or report).
 
-Statistics of the comparative study: balance, regressions, IPW/AIPW, DiD, event study.
-
 Every estimator takes any DataFrame and column names or a formula (not only RSS
 columns), so each can be checked against published examples, and returns a tidy
 frame whose first columns are exactly :data:`TIDY_COLUMNS` (one row per estimate),
