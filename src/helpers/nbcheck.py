@@ -72,7 +72,8 @@ def prepare_data(*, force: bool = False) -> Path:
     raw = NBVAL_ROOT / "data" / "raw" / "synthetic"
     scored = NBVAL_ROOT / "data" / "processed" / "scored.parquet"
     stamp = NBVAL_ROOT / "data" / ".stamp"
-    want = f"seed={NBVAL_SEED} scale={NBVAL_SCALE} synthetic.py={(Path(__file__).parent / 'synthetic.py').stat().st_mtime}"
+    generator = max(p.stat().st_mtime for p in (Path(__file__).parent / "synthetic").glob("*.py"))
+    want = f"seed={NBVAL_SEED} scale={NBVAL_SCALE} synthetic={generator}"
     if not force and scored.exists() and stamp.exists() and stamp.read_text() == want:
         return NBVAL_ROOT
     from .io import write_parquet, write_text
