@@ -22,9 +22,11 @@ from __future__ import annotations
 import ast
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from . import paths
 
@@ -325,20 +327,17 @@ def display(function: str) -> str:
     return function.removeprefix("helpers.")
 
 
-def grouped(found: list[dict[str, str]]) -> list[dict[str, str]]:
+def grouped(found: list[dict[str, str]]) -> list[dict[str, Any]]:
     """The rows with one per country folded into one (``country_{ISO3}``), counted: what the report shows."""
-    out: dict[tuple[str, ...], dict[str, str]] = {}
+    counts: Counter[tuple[str, str, str, str, str]] = Counter()
     for r in found:
         shown = re.sub(r"country_[A-Z]{3}", "country_{ISO3}", r["output"])
         if r["kind"] == "number":
             section = shown.removeprefix("numbers.json: ").split(".", 1)[0]
             shown = f"numbers.json: {section}.*"
-        k = (shown, r["kind"], r["notebook"], r["cell"], r["function"])
-        if k not in out:
-            out[k] = {"output": shown, "kind": r["kind"], "notebook": r["notebook"], "cell": r["cell"],
-                      "function": r["function"], "count": "0"}
-        out[k]["count"] = str(int(out[k]["count"]) + 1)
-    return list(out.values())
+        counts[(shown, r["kind"], r["notebook"], r["cell"], r["function"])] += 1
+    keys = ("output", "kind", "notebook", "cell", "function")
+    return [{**dict(zip(keys, k, strict=True)), "count": n} for k, n in counts.items()]
 
 
 def write(reports: Path, notebooks: Path) -> tuple[Path, list[dict[str, str]]]:
