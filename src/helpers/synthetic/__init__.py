@@ -30,11 +30,22 @@ trajectory in months since return, a calendar shock in the COVID-19 months, a
 time-invariant "ability" :math:`u_i` shared by all dimensions and by the
 selection into mentoring, an own respondent effect and a transitory shock).  The
 social and psychosocial factors have the same terms plus a loading on the economic
-factor (economic is foundational) and on the previous wave's economic shock (so
-cross-lagged models find the economic dimension leading):
+factor at the same wave (the dimensions move together) and a lead of the previous
+wave's economic *score* (``ECONOMIC_LEAD`` = 0.10: the economic dimension is
+foundational; nothing is planted in reverse):
 
 .. math:: f_{iwd} = \\ldots + \\lambda_d (f_{iwE} - 0.5)
-          + \\lambda^{\\mathrm{lag}}_d \\sigma^\\varepsilon_E \\varepsilon_{i,w-1,E}.
+          + \\ell_d (S_{i,w-1,E} - \\delta_E D_{i,w-1} - 0.5),
+
+where :math:`S_{i,w-1,E}` is the economic score the scheme gives the answers drawn
+for wave w-1 (at wave 1, with no earlier survey, the first wave's own score stands for
+the level before it; 0 contribution where that score is missing), net of the planted
+mentoring effect so that :math:`\\delta_d` stays the whole effect of mentoring.  The
+wave-1 rule matters: a lead that only switched on at wave 2 would add a step that follows
+each returnee's stable economic level, which also drives selection into mentoring, and it
+biased the mentoring DiD upwards by about 0.006. Because the lead acts on the measured score, a within-person model of the
+scores can recover :math:`\\ell_d` without errors-in-variables bias
+(``helpers.stats.lead``); ``simulate(economic_lead=0)`` plants none.
 
 The latent score is :math:`\\eta_{iwd} = \\mathrm{clip}(f_{iwd} + \\delta_d D_{iw},
 0.01, 0.99)` with :math:`D_{iw} = 1` once mentoring has started
@@ -111,6 +122,7 @@ from .parameters import (
     DAYS_PER_MONTH,
     DIMENSION_MODEL,
     ECONOMIC_CENTRE,
+    ECONOMIC_LEAD,
     FEMALE_SHARE_RANGE,
     FIELDWORK,
     FIXED_TIMESTAMP,
@@ -157,6 +169,7 @@ __all__ = [
     "COVID_PERIOD",
     "DAYS_PER_MONTH",
     "DIMENSION_MODEL",
+    "ECONOMIC_LEAD",
     "ECONOMIC_CENTRE",
     "FEMALE_SHARE_RANGE",
     "FIXED_TIMESTAMP",

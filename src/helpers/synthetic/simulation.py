@@ -1,7 +1,7 @@
 """Drawing the synthetic survey records: :func:`simulate` draws respondents, their latent
 dimensions, waves, mentoring and answers from the planted parameters.
 
-Imports: helpers.scheme, helpers.synthetic.parameters, helpers.synthetic.truth.
+Imports: helpers.scheme, helpers.scoring, helpers.synthetic.parameters, helpers.synthetic.truth.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..scheme import Scheme
+from ..scoring import score
 from .parameters import (
     AGE_GAMMA,
     ASSIST,
@@ -101,8 +102,58 @@ def _country_sizes(scale: float) -> np.ndarray:
     return np.maximum(MIN_PER_COUNTRY, np.rint(base * scale)).astype(np.int64)
 
 
-def simulate(*, seed: int = 20200, scale: float = 1.0,
-             scheme: Scheme | str | Path | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
+def _lead(dim: str, economic_lead: float | None) -> float:
+    return float(dimension_model(dim)["economic_lead"] if economic_lead is None else economic_lead)
+
+
+def _answers(rng: np.random.Generator, q: Any, eta_rows: np.ndarray, par: dict[str, Any], j: int,
+             has_children: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """Answer codes of question ``q`` (its ``j``-th place in the scheme) for latent scores ``eta_rows``."""
+    m_rows = len(eta_rows)
+    target = np.clip(eta_rows + par["item_offset"][j], *LATENT_CLIP)
+    noisy = rng.beta(target * ITEM_CONCENTRATION, (1.0 - target) * ITEM_CONCENTRATION)
+    levels, codes = answer_levels(q.scores)
+    if len(levels) == 1:
+        answer = np.full(m_rows, codes[0], dtype=np.int64)
+    else:
+        noisy = np.clip(noisy, levels[0], levels[-1])
+        lower = np.clip(np.searchsorted(levels, noisy, side="right") - 1, 0, len(levels) - 2)
+        p_up = (noisy - levels[lower]) / (levels[lower + 1] - levels[lower])
+        answer = codes[lower + (rng.random(m_rows) < p_up)]
+    miss = rng.random(m_rows)
+    p98, p99 = par["rate98"][j], par["rate99"][j]
+    answer = np.where(miss < p98, 98, answer)
+    answer = np.where((miss >= p98) & (miss < p98 + p99), 99, answer)
+    empty = (miss >= p98 + p99) & (miss < p98 + p99 + RATE_EMPTY)
+    if q.id in NOT_APPLICABLE:
+        answer = np.where(~has_children, 97, answer)
+        empty &= has_children
+    col = pd.array(answer, dtype="Int64")
+    col[empty] = pd.NA
+    return col
+
+
+def _lagged_score(scheme: Scheme, items: dict[str, Any], dim: str, ri: np.ndarray, wi: np.ndarray, n: int,
+                  mentoring: np.ndarray) -> np.ndarray:
+    """The previous wave's ``dim`` score as the scheme scores the drawn answers, net of the planted mentoring
+    effect and centred, per respondent and wave (0 where that score is missing).
+
+    At wave 1 no earlier survey exists: the level before it is taken to be the first wave's own score, so
+    the lead adds no step between waves 1 and 2 that differs between returnees (a step that follows their
+    stable economic level would be correlated with selection into mentoring and bias its estimates)."""
+    answered = pd.DataFrame({q.id: items.get(q.id, pd.array([pd.NA] * len(ri), dtype="Int64"))
+                             for q in scheme.questions})
+    measured = score(answered, scheme)[f"score_{dim}"].to_numpy(dtype=float)
+    by_wave = np.full((n, N_WAVES), np.nan)
+    by_wave[ri, wi] = measured
+    lagged = np.zeros((n, N_WAVES))
+    lagged[:, 1:] = by_wave[:, :-1] - mentoring[:, :-1] - ECONOMIC_CENTRE
+    lagged[:, 0] = by_wave[:, 0] - mentoring[:, 0] - ECONOMIC_CENTRE
+    return np.nan_to_num(lagged, nan=0.0)
+
+
+def simulate(*, seed: int = 20200, scale: float = 1.0, scheme: Scheme | str | Path | None = None,
+             economic_lead: float | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Simulate RSS survey records with planted effects.
 
     Parameters
@@ -116,6 +167,9 @@ def simulate(*, seed: int = 20200, scale: float = 1.0,
     scheme
         The scoring scheme whose questions are answered (default ``rss-default``);
         a :class:`~helpers.scheme.Scheme`, a file or a shipped scheme's name.
+    economic_lead
+        The planted lead of the economic score on the next wave's other dimensions
+        (default ``ECONOMIC_LEAD`` = 0.10 for social and psychosocial; ``0`` plants none).
 
     Returns
     -------
@@ -203,15 +257,22 @@ def simulate(*, seed: int = 20200, scale: float = 1.0,
     mentoring_day = survey_day[:, 0] + 1 + np.floor(rng.random(n) * (gap12 - 1)).astype(np.int64)
     treated = mentored[:, None] & (survey_day >= mentoring_day[:, None])
 
-    # ------------------------------------------------------------ latent scores
+    # ------------------------------------------------------------ latent scores and answers
     covid_lo, covid_hi = (np.datetime64(x, "D").astype(np.int64) for x in COVID_PERIOD)
     covid = (survey_day >= covid_lo) & (survey_day <= covid_hi)
     trajectory = 1.0 - np.exp(-months_exact / TRAJECTORY_TAU_MONTHS)
     shocks = rng.standard_normal((n, N_WAVES, nd))
-    order = [dims.index(found)] + [k for k, d in enumerate(dims) if d != found]
+    kf = dims.index(found)
     factor = np.empty((n, N_WAVES, nd))
     eta = np.empty((n, N_WAVES, nd))
-    for k in order:
+    observed = np.arange(N_WAVES)[None, :] < n_waves[:, None]
+    ri, wi = np.nonzero(observed)  # row-major: respondent, then wave
+    m_rows = len(ri)
+    items: dict[str, np.ndarray] = {}
+    leads = {d: _lead(d, economic_lead) for d in dims if d != found}
+    lagged_economic = np.zeros((n, N_WAVES))  # set from the foundational dimension's answers, drawn first
+    # the foundational dimension first: its answers, as scored, drive the next wave's other dimensions
+    for k in [kf] + [k for k, d in enumerate(dims) if d != found]:
         d = dims[k]
         mdl = dimension_model(d)
         f = (mdl["intercept"] + par["country_effect"][c, k][:, None]
@@ -224,45 +285,19 @@ def simulate(*, seed: int = 20200, scale: float = 1.0,
         rf = np.array([RETURN_FROM_EFFECT[o].get(d, 0.0) for o in RETURN_FROM])
         f += rf[origin][:, None]
         if d != found:
-            kf = dims.index(found)
             f += mdl["economic_loading"] * (factor[:, :, kf] - ECONOMIC_CENTRE)
-            lag = np.zeros((n, N_WAVES))
-            lag[:, 1:] = dimension_model(found)["shock_sd"] * shocks[:, :-1, kf]
-            f += mdl["lagged_economic_loading"] * lag
+            f += leads[d] * lagged_economic
         factor[:, :, k] = f
         eta[:, :, k] = np.clip(f + dimension_model(d)["mentoring"] * treated, *LATENT_CLIP)
+        for j, q in enumerate(scheme.questions):
+            if q.dimension == d:
+                items[q.id] = _answers(rng, q, eta[ri, wi, k], par, j, has_children[ri])
+        if d == found:
+            lagged_economic = _lagged_score(scheme, items, found, ri, wi, n,
+                                            dimension_model(found)["mentoring"] * treated)
+    items = {q.id: items[q.id] for q in scheme.questions}
 
     # ------------------------------------------------------------ long format
-    observed = np.arange(N_WAVES)[None, :] < n_waves[:, None]
-    ri, wi = np.nonzero(observed)  # row-major: respondent, then wave
-    m_rows = len(ri)
-    eta_rows = eta[ri, wi, :]
-
-    items: dict[str, np.ndarray] = {}
-    for j, q in enumerate(scheme.questions):
-        k = dims.index(q.dimension)
-        target = np.clip(eta_rows[:, k] + par["item_offset"][j], *LATENT_CLIP)
-        noisy = rng.beta(target * ITEM_CONCENTRATION, (1.0 - target) * ITEM_CONCENTRATION)
-        levels, codes = answer_levels(q.scores)
-        if len(levels) == 1:
-            answer = np.full(m_rows, codes[0], dtype=np.int64)
-        else:
-            noisy = np.clip(noisy, levels[0], levels[-1])
-            lower = np.clip(np.searchsorted(levels, noisy, side="right") - 1, 0, len(levels) - 2)
-            p_up = (noisy - levels[lower]) / (levels[lower + 1] - levels[lower])
-            answer = codes[lower + (rng.random(m_rows) < p_up)]
-        miss = rng.random(m_rows)
-        answer = np.where(miss < par["rate98"][j], 98, answer)
-        answer = np.where((miss >= par["rate98"][j]) & (miss < par["rate98"][j] + par["rate99"][j]), 99, answer)
-        empty = (miss >= par["rate98"][j] + par["rate99"][j]) & (miss < par["rate98"][j] + par["rate99"][j]
-                                                                  + RATE_EMPTY)
-        if q.id in NOT_APPLICABLE:
-            answer = np.where(~has_children[ri], 97, answer)
-            empty &= has_children[ri]
-        col = pd.array(answer, dtype="Int64")
-        col[empty] = pd.NA
-        items[q.id] = col
-
     sex = np.where(female, "F", "M").astype(object)
     sex[rng.random(n) < MISSING_SEX] = None
     age_missing = rng.random(m_rows) < MISSING_AGE
@@ -301,5 +336,5 @@ def simulate(*, seed: int = 20200, scale: float = 1.0,
         df[col] = df[col].astype("string")
 
     truth = truth_record(seed=seed, scale=scale, scheme=scheme, par=par, sizes=sizes, c=c, n_waves=n_waves,
-                   mentored=mentored, df=df)
+                   mentored=mentored, df=df, leads=leads)
     return df, truth

@@ -48,7 +48,8 @@ from .parameters import (
 
 
 def truth_record(*, seed: int, scale: float, scheme: Scheme, par: dict[str, Any], sizes: np.ndarray, c: np.ndarray,
-           n_waves: np.ndarray, mentored: np.ndarray, df: pd.DataFrame) -> dict[str, Any]:
+           n_waves: np.ndarray, mentored: np.ndarray, df: pd.DataFrame,
+           leads: dict[str, float] | None = None) -> dict[str, Any]:
     dims: list[str] = par["dims"]
     found = foundational_share(scheme)
     cw = dimension_composite_weights(scheme)
@@ -82,7 +83,7 @@ def truth_record(*, seed: int, scale: float, scheme: Scheme, par: dict[str, Any]
             "assistance": {a: float(mdl["assist"].get(a, 0.0)) for a in ASSIST},
             "return_from": {o: RETURN_FROM_EFFECT[o].get(d, 0.0) for o in RETURN_FROM},
             "economic_loading": 0.0 if d == found else mdl["economic_loading"],
-            "lagged_economic_loading": 0.0 if d == found else mdl["lagged_economic_loading"],
+            "economic_lead": 0.0 if d == found else float((leads or {}).get(d, 0.0)),
         }
     items = {q.id: {"dimension": q.dimension, "indicator": q.indicator, "offset": float(par["item_offset"][j]),
                     "p98": float(par["rate98"][j]), "p99": float(par["rate99"][j]), "p_empty": RATE_EMPTY,
@@ -107,6 +108,14 @@ def truth_record(*, seed: int, scale: float, scheme: Scheme, par: dict[str, Any]
         "mentoring_effect": effect,
         "mentoring_effect_sex_heterogeneity": {**{d: 0.0 for d in dims}, "composite": 0.0},
         "naive_bias_direction": "positive",
+        "economic_lead": {
+            "definition": (f"a 1.0 higher {found} score at wave w-1 (as the scheme scores the answers, net of the "
+                           "planted mentoring effect) raises the latent score of each other dimension at wave w by "
+                           "this much (at wave 1, the first wave's own score stands for the level before it); nothing is "
+                           "planted in reverse"),
+            "leads": {d: round_planted((leads or {}).get(d, 0.0)) for d in dims if d != found},
+            "reverse": {d: 0.0 for d in dims if d != found},
+        },
         "latent_model": {
             "foundational_dimension": found,
             "economic_centre": ECONOMIC_CENTRE,
