@@ -87,8 +87,9 @@ lab: $(STAMP) ## start JupyterLab on the notebooks with the project kernel
 bench: $(STAMP) ## measure speed and memory, write reports/bench/bench.json (BENCH="--only report --repeat 5")
 	$(BIN)/python -m helpers.bench $(BENCH)
 
-validate: $(STAMP) ## Monte-Carlo check of the DiD confidence interval (200 simulated datasets; minutes)
+validate: $(STAMP) ## Monte-Carlo checks: the DiD CI and the economic-lead verdict (200 simulated datasets each; minutes)
 	$(BIN)/python -m helpers.validate_mc --reps 200
+	$(BIN)/python -m helpers.validate_lead --reps 200
 
 verify: $(STAMP) $(if $(RSS_DATA),,data) ## build the report twice in clean folders and compare every output (minutes)
 	$(BIN)/python -m helpers.verify --jobs $(JOBS)

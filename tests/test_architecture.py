@@ -6,11 +6,11 @@ imports inside functions count too):
 
 0. ``paths``, ``settings``, ``io``, ``provenance``: files, settings, hashes and versions;
 1. ``loader``, ``scheme``, ``scoring``, ``scored``, ``design``, ``disclosure``: the data and its scores;
-2. ``stats``, ``describe``, ``synthetic``, ``crosslag``: the analysis;
+2. ``stats``, ``describe``, ``synthetic``: the analysis;
 3. ``outputs``, ``cache``, ``nbcheck``: publishing what the notebooks compute, their memo cache and
    regression-check hooks;
    the notebooks (``notebooks/*.py``) sit here: they may import layers 0-3;
-4. ``runner`` (with its ``pool`` of kept kernels), ``report``, ``lineage``, ``checks``, ``bench``, ``cli``, ``verify``, ``validate_mc``:
+4. ``runner`` (with its ``pool`` of kept kernels), ``report``, ``lineage``, ``checks``, ``bench``, ``cli``, ``verify``, ``validate_mc``, ``validate_lead``:
    the tools that run notebooks and check or assemble what they wrote.
 
 The check is a small AST walk (no import of the code), so it also sees imports that only
@@ -33,9 +33,10 @@ NOTEBOOKS = ROOT / "notebooks"
 LAYERS: dict[str, int] = {
     **dict.fromkeys(("paths", "settings", "io", "provenance"), 0),
     **dict.fromkeys(("loader", "scheme", "scoring", "scored", "design", "disclosure"), 1),
-    **dict.fromkeys(("stats", "describe", "synthetic", "crosslag"), 2),
+    **dict.fromkeys(("stats", "describe", "synthetic"), 2),
     **dict.fromkeys(("outputs", "nbcheck", "cache"), 3),
-    **dict.fromkeys(("runner", "report", "checks", "bench", "cli", "verify", "validate_mc", "lineage"), 4),
+    **dict.fromkeys(("runner", "report", "checks", "bench", "cli", "verify", "validate_mc", "validate_lead",
+                     "lineage"), 4),
 }
 NOTEBOOK_LAYER = 3
 #: "About 600 lines": the limit a module may not pass.

@@ -24,7 +24,8 @@ KEY_PACKAGES = ("numpy", "pandas", "pyarrow", "scipy", "statsmodels", "linearmod
 
 #: Modules and packages of helpers that no notebook imports (by the first part of their path under
 #: ``src/helpers``): editing them reruns nothing.
-NOT_KERNEL_CODE = frozenset({"runner", "report", "cli", "bench", "checks", "verify", "lineage", "validate_mc"})
+NOT_KERNEL_CODE = frozenset({"runner", "report", "cli", "bench", "checks", "verify", "lineage", "validate_mc",
+                             "validate_lead"})
 
 
 def _sha256_bytes(data: bytes) -> str:

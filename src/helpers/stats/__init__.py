@@ -10,6 +10,7 @@ Modules, in import order (a module imports only those above it, and helpers' L0/
 * :mod:`~helpers.stats.selection`: OLS with fixed effects, propensity scores, IPW, AIPW, overlap;
 * :mod:`~helpers.stats.panel`: the PanelOLS difference-in-differences and the event study;
 * :mod:`~helpers.stats.interdependence`: correlations, cross-lagged regressions, determinants;
+* :mod:`~helpers.stats.lead`: whether the economic dimension leads (within-person cross-lags, a verdict);
 * :mod:`~helpers.stats.mentoring`: the mentoring table of every estimator;
 * :mod:`~helpers.stats.sensitivity`: subgroups, placebo timing, other schemes;
 * :mod:`~helpers.stats.weights`: scoring schemes from the data (PCA, implied weights, ranks);
@@ -65,8 +66,9 @@ from .contract import (
 from .covariance import cov_cluster, use_fast_cov_cluster
 from .figures import plot_overlap, plot_rank_shift, plot_weights
 from .interdependence import cross_lagged, determinants, dimension_correlations, fit_on_economic
+from .lead import SESOI, VERDICTS, fit_lead, overall_verdict, planted_lead, verdict
 from .mentoring import cross_section, mentoring_effects, plot_coefficients, short_term
-from .numbers import interdependence_numbers, mentoring_numbers, merge_numbers, weight_numbers
+from .numbers import interdependence_numbers, lead_numbers, mentoring_numbers, merge_numbers, weight_numbers
 from .panel import (
     event_study,
     event_time,
@@ -125,6 +127,13 @@ __all__ = [
     "dimension_correlations",
     "fit_on_economic",
     "cross_lagged",
+    "fit_lead",
+    "lead_numbers",
+    "overall_verdict",
+    "planted_lead",
+    "verdict",
+    "SESOI",
+    "VERDICTS",
     "determinants",
     "did_by_group",
     "placebo_timing",

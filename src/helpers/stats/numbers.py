@@ -1,7 +1,7 @@
 """Key numbers and headline sentences for the report: interdependence, mentoring and weight numbers,
 with the disclosure threshold applied to every count.
 
-Imports: helpers.disclosure, helpers.stats.contract only.
+Imports: helpers.disclosure, helpers.stats.contract, helpers.stats.lead only.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from .contract import EFFECT_COUNTS
+from .lead import SESOI, VERDICTS, overall_verdict, verdict
 
 
 def _f(v: Any) -> float | None:
@@ -68,14 +69,12 @@ def interdependence_numbers(table: pd.DataFrame, *, economic: str = "score_econo
     dict
         ``corr_first_<a>_<b>`` (pooled, first surveys) with ``_ci_low``/``_ci_high``;
         ``on_economic_<dim>`` (and ``on_economic_controls_<dim>``) with CI and p;
-        ``cross_lag_<x>_to_<y>`` with CI; ``economic_foundational`` (the economic
-        score's cross-lags on every other dimension are positive, with CIs above 0,
-        and larger than the reverse ones); ``headlines``.
+        ``cross_lag_<x>_to_<y>`` with CI (pooled OLS in levels: descriptive; whether the economic
+        dimension leads is :func:`lead_numbers`' question); ``headlines``.
     """
     from ..disclosure import disclosure_threshold
 
     thr = disclosure_threshold(min_n)
-    eco = economic.removeprefix("score_")
     out: dict[str, Any] = {}
     recs = table.to_dict("records")
 
@@ -97,32 +96,93 @@ def interdependence_numbers(table: pd.DataFrame, *, economic: str = "score_econo
             x = a.removesuffix("_lag")
             key = f"cross_lag_{x}_to_{b}"
             out.update({key: _f(vals[0]), f"{key}_ci_low": _f(vals[1]), f"{key}_ci_high": _f(vals[2])})
-    others = sorted({k.rsplit("_to_", 1)[1] for k in out if k.startswith(f"cross_lag_{eco}_to_")
-                     and not k.endswith(("_ci_low", "_ci_high"))})
-    pairs = [(out.get(f"cross_lag_{eco}_to_{d}"), out.get(f"cross_lag_{eco}_to_{d}_ci_low"),
-              out.get(f"cross_lag_{d}_to_{eco}")) for d in others]
-    known = [p for p in pairs if None not in p]
-    found = bool(known) and len(known) == len(pairs) and all(f > 0 and lo > 0 and f > r for f, lo, r in known)
-    out["economic_foundational"] = found if known else None
     heads = []
     on = [(d, out.get(f"on_economic_{d}")) for d in ("social", "psychosocial")]
     if all(v is not None for _, v in on):
         h = ("The dimensions move together: surveys with a 0.1 higher economic score have "
              + " and ".join(f"{0.1 * v:.3f} higher {d}" for d, v in on)
              + " scores (country fixed effects; an association, not an effect)")
-        if known:
-            lagged = ", ".join(f"{d} {out[f'cross_lag_{eco}_to_{d}']:.3f} (reverse "
-                               f"{out[f'cross_lag_{d}_to_{eco}']:.3f})" for d in others)
-            if found:
-                h += (f". Across waves the economic score predicts the next wave's other dimensions beyond their own "
-                      f"past more than they predict it ({lagged}): consistent with the economic dimension being "
-                      f"foundational")
-            else:
-                h += (f". Whether the economic dimension leads: across waves it predicts the next wave's other "
-                      f"dimensions beyond their own past, but they predict it as much or more ({lagged}), so these "
-                      f"data do not single out the economic dimension as foundational")
         heads.append(h + ".")
     out["headlines"] = heads
+    return out
+
+
+def lead_numbers(table: pd.DataFrame, *, economic: str = "score_economic",
+                 planted: Mapping[str, float] | None = None, min_n: int | None = None) -> dict[str, Any]:
+    """Key numbers, verdicts and a headline of "does the economic dimension lead" (:func:`fit_lead` rows).
+
+    Parameters
+    ----------
+    table
+        :func:`combine` of :func:`fit_lead` for the economic score and each other dimension.
+    planted
+        :func:`planted_lead` (synthetic data only): the planted lead per other dimension's score column.
+    min_n
+        Disclosure threshold: estimates on fewer respondents give ``None``.
+
+    Returns
+    -------
+    dict
+        ``lead_<eco>_to_<d>`` and ``lead_<d>_to_<eco>`` with ``_ci_low``/``_ci_high``,
+        ``lead_verdict_<d>`` (one of :data:`VERDICTS`), ``lead_n_respondents``; ``economic_leads``
+        (the overall verdict) and ``economic_foundational`` (True when it is "leads"); with ``planted``,
+        ``planted_lead_<d>`` and ``lead_covers_planted_<d>``; ``headlines``; ``summary_keys``.
+    """
+    from ..disclosure import disclosure_threshold
+
+    thr = disclosure_threshold(min_n)
+    eco = economic.removeprefix("score_")
+    out: dict[str, Any] = {}
+    rows = table[table["cross_lag"].astype(bool)] if len(table) else table
+    others = [o for o in dict.fromkeys(rows["outcome"]) if o != economic] if len(rows) else []
+    verdicts: dict[str, str] = {}
+    for o in others:
+        d = o.removeprefix("score_")
+        sub = table[(table["outcome"].isin([o, economic])) & (table["term"].isin([f"{economic}_lag", f"{o}_lag"]))]
+        for x, y in ((economic, o), (o, economic)):
+            r = rows[(rows["term"] == f"{x}_lag") & (rows["outcome"] == y)]
+            rec = r.iloc[0].to_dict() if len(r) else {}
+            big = bool(rec) and _big_enough(rec, ["n_respondents"], thr)
+            key = f"lead_{x.removeprefix('score_')}_to_{y.removeprefix('score_')}"
+            vals = (rec["estimate"], rec["ci_lower"], rec["ci_upper"]) if big else (None,) * 3
+            out.update({key: _f(vals[0]), f"{key}_ci_low": _f(vals[1]), f"{key}_ci_high": _f(vals[2])})
+            if big and x == economic:
+                out["lead_n_respondents"] = int(rec["n_respondents"])
+        verdicts[d] = verdict(sub, economic, o) if out[f"lead_{eco}_to_{d}"] is not None else VERDICTS[2]
+        out[f"lead_verdict_{d}"] = verdicts[d]
+        if planted and o in planted:
+            v = float(planted[o])
+            lo, hi = out[f"lead_{eco}_to_{d}_ci_low"], out[f"lead_{eco}_to_{d}_ci_high"]
+            out[f"planted_lead_{d}"] = v
+            out[f"lead_covers_planted_{d}"] = None if lo is None else bool(lo <= v <= hi)
+    overall = overall_verdict(verdicts) if verdicts else VERDICTS[2]
+    out["economic_leads"] = overall
+    out["economic_foundational"] = overall == VERDICTS[0]
+    heads = []
+    shown = [d for d in verdicts if out[f"lead_{eco}_to_{d}"] is not None]
+    if shown:
+        def est(key: str) -> str:
+            return f"{out[key]:.3f} (95% CI {out[key + '_ci_low']:.3f} to {out[key + '_ci_high']:.3f})"
+
+        parts = []
+        for d in shown:
+            p = f"{d} {est(f'lead_{eco}_to_{d}')}"
+            if out.get(f"planted_lead_{d}") is not None:
+                p += f", planted {out[f'planted_lead_{d}']:.3f}"
+            parts.append(p + f"; reverse {est(f'lead_{d}_to_{eco}')}")
+        says = {VERDICTS[0]: "the economic dimension leads: its changes are followed by changes of the others, "
+                             "not the reverse",
+                VERDICTS[1]: "the economic dimension does not lead: any lead is below "
+                             f"{SESOI:g} score points per point",
+                VERDICTS[2]: "these data cannot tell at this size whether the economic dimension leads"}[overall]
+        heads.append(f"Whether the economic dimension is foundational, within each returnee (first differences, "
+                     f"lagged levels as instruments, {out.get('lead_n_respondents', 0):,} returnees with three "
+                     f"waves): a one-point change of the economic score is followed one wave later by "
+                     + " | ".join(parts) + f". Verdict: {says}.")
+    out["headlines"] = heads
+    out["summary_keys"] = [k for k in (f"lead_{eco}_to_social", f"lead_{eco}_to_social_ci_low",
+                                       f"lead_{eco}_to_social_ci_high", "planted_lead_social", "economic_leads")
+                           if out.get(k) is not None]
     return out
 
 
