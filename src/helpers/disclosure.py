@@ -14,9 +14,11 @@ the threshold; a missing count counts as zero.
 Secondary (complementary) suppression: when the rows of a *group* add up to
 something published (counts by category beside their total, shares that sum to 1,
 group means beside the pooled mean), one hidden row could be recovered by
-subtraction.  So when exactly one row of a group is suppressed, the row with the
-next-smallest count of that group is suppressed too (ties: the first in table
-order); its counts read ``"x"`` and its values are blanked, ``suppressed = True``.
+subtraction, and so could the sum of several.  So in a group with a suppressed
+row, the rows with the next-smallest counts are suppressed too (ties: the first in
+table order), one by one, until at least two rows are hidden and they hold at
+least the threshold between them; their counts read ``"x"`` and their values are
+blanked, ``suppressed = True``.
 Groups are declared by the function that built the table, in
 ``df.attrs["groups"]``: the key columns whose values identify a group (``[]``: the
 whole table is one group), or given explicitly; without a declaration rows are not
@@ -24,12 +26,14 @@ grouped and only primary suppression applies.  Figures use the same rows
 (:func:`suppressed_rows`), so a figure never shows what its table hides.
 
 Limits, stated in the report's methods: groups are one-dimensional (in a table
-classified two ways, e.g. country x wave, only the declared way is protected);
-differencing *across* tables or against ``numbers.json`` is not audited (a total
-published elsewhere is assumed to be the group's own total); and the protection
-interval can be narrow: a reader who knows the rule knows the second hidden row
-holds at least the threshold, so if two hidden rows sum to ``k`` the small one is
-at most ``k - threshold`` (e.g. 1 when they sum to 11).
+classified two ways, e.g. country x wave, only the declared way is protected here);
+differencing *across* tables and against ``numbers.json`` is the business of the
+differencing audit of ``rss check`` (:mod:`helpers.checks.linked`), which solves
+for the bounds of every hidden cell from everything published and fails the build
+when they are narrower than the threshold; and the protection interval can be
+narrow for a reader who knows the rule: the second hidden row holds at least the
+threshold, so if two hidden rows sum to ``k`` the small one is at most
+``k - threshold`` (e.g. 1 when they sum to 11).
 
 Which columns are counts and which are keys is declared by the function that built
 the table, in ``df.attrs["count_cols"]`` and ``df.attrs["keys"]`` (every table of
@@ -121,8 +125,9 @@ def _group_columns(df: pd.DataFrame, groups: Sequence[str] | None) -> list[str] 
     return list(groups)
 
 
-def complementary(sizes: Sequence[float], primary: Sequence[bool], groups: Sequence[Any]) -> np.ndarray:
-    """Rows to hide besides ``primary`` so that no group has exactly one hidden row.
+def complementary(sizes: Sequence[float], primary: Sequence[bool], groups: Sequence[Any],
+                  threshold: float = 0) -> np.ndarray:
+    """Rows to hide besides ``primary`` so that no hidden row of a group can be recovered from its total.
 
     Parameters
     ----------
@@ -133,20 +138,29 @@ def complementary(sizes: Sequence[float], primary: Sequence[bool], groups: Seque
     groups
         A group label per row; rows with the same label add up to something
         published (a total, shares summing to 1, a pooled mean).
+    threshold
+        The disclosure threshold: the hidden rows of a group must hold at least
+        this many between them, else their sum -- the total minus the rows shown --
+        is itself a count under the threshold (two hidden bands of 4 and 3 give
+        "7 outside the middle band").
 
     Returns
     -------
     numpy.ndarray of bool
-        The secondary rows: in every group with exactly one primary row (and other
-        rows), the unsuppressed row with the smallest size (the first on ties).
+        The secondary rows: in every group with a primary row (and other rows),
+        the unsuppressed rows with the smallest sizes (the first on ties), one by
+        one, until the group has at least two hidden rows holding at least
+        ``threshold`` together, or nothing is left to hide.
 
     Examples
     --------
-    >>> complementary([5, 40, 12, 30], [True, False, False, False], ["a"] * 4).tolist()
+    >>> complementary([5, 40, 12, 30], [True, False, False, False], ["a"] * 4, 10).tolist()
     [False, False, True, False]
-    >>> complementary([5, 40, 3, 30], [True, False, True, False], ["a"] * 4).tolist()  # already two hidden
+    >>> complementary([5, 40, 13, 30], [True, False, True, False], ["a"] * 4, 10).tolist()  # two hidden, 18
     [False, False, False, False]
-    >>> complementary([5, 40, 12, 30], [True, False, False, False], ["a", "a", "b", "b"]).tolist()
+    >>> complementary([5, 40, 3, 30], [True, False, True, False], ["a"] * 4, 10).tolist()  # 8 is too few
+    [False, False, False, True]
+    >>> complementary([5, 40, 12, 30], [True, False, False, False], ["a", "a", "b", "b"], 10).tolist()
     [False, True, False, False]
     """
     sizes = np.asarray(sizes, dtype=float)
@@ -155,9 +169,14 @@ def complementary(sizes: Sequence[float], primary: Sequence[bool], groups: Seque
     out = np.zeros(len(sizes), dtype=bool)
     for g in np.unique(codes):
         idx = np.flatnonzero(codes == g)
-        if len(idx) > 1 and int(primary[idx].sum()) == 1:
-            rest = idx[~primary[idx]]
-            out[rest[np.argmin(sizes[rest])]] = True
+        if len(idx) < 2 or not primary[idx].any():
+            continue
+        hidden = primary[idx].copy()
+        while not hidden.all() and (hidden.sum() < 2 or sizes[idx][hidden].sum() < threshold):
+            rest = np.flatnonzero(~hidden)
+            k = rest[np.argmin(sizes[idx][rest])]
+            hidden[k] = True
+            out[idx[k]] = True
     return out
 
 
@@ -173,7 +192,7 @@ def _masks(df: pd.DataFrame, counts: list[str], thr: int, group_cols: list[str] 
         return primary, np.zeros(len(df), dtype=bool)
     labels = (df.groupby(group_cols, dropna=False, sort=False).ngroup().to_numpy() if group_cols
               else np.zeros(len(df), dtype=int))
-    return primary, complementary(n.min(axis=1).to_numpy(), primary, labels)
+    return primary, complementary(n.min(axis=1).to_numpy(), primary, labels, thr)
 
 
 def suppressed_rows(df: pd.DataFrame, *, count_cols: Sequence[str] | None = None, threshold: int | None = None,

@@ -108,49 +108,53 @@ def missingness(df: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:
 
 
 def exclusions(df: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:
-    """Surveys with and without a composite score, and why one is missing.
+    """Surveys with and without a composite score, and which scores are missing.
 
     A composite is missing when a dimension score is; a dimension score is missing
     when its answered indicators carry less than the scheme's minimum share of the
     dimension's weight (too many empty or 97/98/99 answers).
 
+    Disclosure: every count here is the difference of two totals the report
+    publishes anyway -- all surveys of the group, and its surveys with the score
+    (in the scores tables and ``cross_means``, where the score's standard error
+    and SD give it too) -- so hiding it would protect nothing and blank a total
+    printed elsewhere.  The table is therefore coarsened, not suppressed: one row
+    per missing score (a survey without two scores is in both rows, so the rows
+    of the excluded surveys overlap and do not add up), never the combinations of
+    missing scores, which no published total gives.  The rows of a group are
+    hidden only when the group itself has fewer respondents than the threshold
+    (``n_respondents``, the group's respondents, is the disclosure count).
+
     Returns
     -------
     pandas.DataFrame
         [``by``], ``status`` (``scored`` or ``excluded``), ``reason``
-        (``composite scored`` or ``no <dimension> score`` joined by ``; ``),
-        ``n_surveys``, ``n_respondents``, ``share_of_surveys``.  Every group has a
-        ``scored`` row, even with zero surveys.
+        (``composite scored``, ``no composite score``, ``no <dimension> score``),
+        ``n_surveys``, ``share_of_surveys``, ``n_respondents`` (of the group).
+        Every group has every row, zeros included.
     """
     dims = [c for c in score_columns(df) if c != "score_composite"]
-    text = np.full(len(df), "", dtype=object)
+    flags = {"composite scored": df["score_composite"].notna(), "no composite score": df["score_composite"].isna()}
     for c in dims:
-        part = np.where(df[c].isna().to_numpy(), f"no {score_label(c)} score", "")
-        text = np.where((text != "") & (part != ""), text + "; " + part, text + part)
-    excluded = df["score_composite"].isna().to_numpy()
-    reason = np.where(excluded, np.where(text == "", "composite missing", text), "composite scored")
-    work = df.assign(status=np.where(excluded, "excluded", "scored"), reason=reason)
-    agg = {"n_surveys": ("respondent_id", "size"), "n_respondents": ("respondent_id", "nunique")}
-    if by:  # one groupby for all groups, then each group's rows as a groupby of the group alone gives them
-        sizes = work.groupby(by, sort=True).size()
-        every = work.groupby([by, "status", "reason"], sort=True).agg(**agg)
-        present = set(every.index.get_level_values(0))
-        empty = every.iloc[:0].reset_index(level=0, drop=True)
-        groups = [(key, int(sizes[key]), (every.loc[key] if key in present else empty).reset_index())
-                  for key in sizes.index]
+        flags[f"no {score_label(c)} score"] = df[c].isna()
+    status = {k: ("scored" if k == "composite scored" else "excluded") for k in flags}
+    work = pd.DataFrame({k: v.to_numpy() for k, v in flags.items()})
+    if by:
+        work[by] = df[by].to_numpy()
+        counts = work.groupby(by, sort=True)[list(flags)].sum()
+        sizes = df.groupby(by, sort=True).size()
+        resp = df.groupby(by, sort=True)["respondent_id"].nunique()
+        groups = [(key, counts.loc[key], int(sizes[key]), int(resp[key])) for key in counts.index]
     else:
-        groups = [(None, len(work), work.groupby(["status", "reason"], sort=True).agg(**agg).reset_index())]
+        groups = [(None, work[list(flags)].sum(), len(df), int(df["respondent_id"].nunique()))]
     rows = []
-    for key, n, counts in groups:
-        if not (counts["status"] == "scored").any():
-            counts = pd.concat([pd.DataFrame({"status": ["scored"], "reason": ["composite scored"],
-                                              "n_surveys": [0], "n_respondents": [0]}), counts])
-        counts = counts.sort_values(["status", "reason"], ascending=[False, True], kind="stable")
-        for r in counts.to_dict("records"):
+    for key, n_by, n, n_resp in groups:
+        for reason in flags:
             row = {} if by is None else {by: key}
-            row.update(status=r["status"], reason=r["reason"], n_surveys=int(r["n_surveys"]),
-                       n_respondents=int(r["n_respondents"]), share_of_surveys=r["n_surveys"] / n if n else np.nan)
+            k = int(n_by[reason])
+            row.update(status=status[reason], reason=reason, n_surveys=k, share_of_surveys=k / n if n else np.nan,
+                       n_respondents=n_resp)
             rows.append(row)
     out = pd.DataFrame(rows)
     return disclosed_table(out, keys=([by] if by else []) + ["status", "reason"], count_cols=["n_respondents"],
-                  groups=[by] if by else [])
+                           groups=None)

@@ -94,10 +94,10 @@ def plot_score_distributions(df: pd.DataFrame, *, min_n: int | None = None, titl
         which = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, bins - 1)
         resp = pd.Series(ids).groupby(which).nunique().reindex(range(bins), fill_value=0).to_numpy()
         share = np.bincount(which, minlength=bins) / len(v) * 100
-        # shares sum to 100%: one hidden bin would be 100 minus the others, so hide the next-smallest too
+        # shares sum to 100%: hidden bins would be 100 minus the others, so hide the next-smallest too
         nonempty = resp > 0
         small = nonempty & (resp < thr)
-        small[nonempty] |= complementary(resp[nonempty], small[nonempty], np.zeros(int(nonempty.sum())))
+        small[nonempty] |= complementary(resp[nonempty], small[nonempty], np.zeros(int(nonempty.sum())), thr)
         keep = nonempty & ~small
         dropped_bins += int((nonempty & (resp < thr)).sum())
         hidden_with += int((small & (resp >= thr)).sum())

@@ -36,6 +36,17 @@ def _relative(path: str, source: Path) -> str:
         return p.name
 
 
+def _surveys_by_wave(scored: pd.DataFrame, thr: int) -> dict[str, int | None]:
+    """Surveys per wave, pooled; withheld for a wave where ``prepare_surveys_by_country_wave`` hides a country."""
+    from ..disclosure import suppressed_rows
+    from .coverage import surveys_by_country_wave
+
+    by_cw = surveys_by_country_wave(scored)
+    hidden = set(by_cw.loc[suppressed_rows(by_cw, threshold=thr).to_numpy(), "wave"].astype(int))
+    return {str(int(w)): (None if int(w) in hidden else int(n))
+            for w, n in scored["wave"].value_counts().sort_index().items()}
+
+
 def prepare_numbers(result: LoadResult, scored: pd.DataFrame, *, source: str | Path,
                     synthetic: bool) -> dict[str, Any]:
     """Key numbers of data preparation (no absolute paths: files relative to the input folder).
@@ -45,24 +56,24 @@ def prepare_numbers(result: LoadResult, scored: pd.DataFrame, *, source: str | P
     dict
         ``headlines`` (sentences for the executive summary), ``n_surveys``,
         ``n_respondents``, ``n_countries``, ``countries``,
-        ``fieldwork_countries``, ``surveys_by_wave``, ``n_with_composite``,
-        ``n_excluded`` (both suppressed when the excluded surveys come from fewer
-        respondents than the disclosure threshold), ``scheme_id``, ``scheme_title``, ``scheme_official``,
+        ``fieldwork_countries``, ``surveys_by_wave`` (``None`` for a wave in which
+        a country's count is suppressed: the pooled total minus the countries
+        shown would give it), ``n_with_composite``, ``n_excluded`` (a difference
+        of published totals, always shown), ``scheme_id``, ``scheme_title``, ``scheme_official``,
         ``synthetic``, ``input_files`` (``file``, ``format``, ``rows``,
         ``sha256``), ``unused_columns``, ``ignored_files``, ``disclosure_threshold``.
     """
     src = Path(source)
     countries = sorted(str(c) for c in scored["country"].unique())
     n_comp = int(scored["score_composite"].notna().sum())
-    # the excluded surveys are a cell like any other: under the threshold (in respondents) they are not published,
-    # and neither is their complement (the total number of surveys is)
+    # the surveys without a composite score are the difference of two totals the report publishes anyway (all
+    # surveys; surveys with a composite score, by country in cross_means): not a protected count, never blanked
     thr = disclosure_min_n(None)
-    n_excl_resp = scored.loc[scored["score_composite"].isna(), "respondent_id"].nunique()
-    small = 0 < n_excl_resp < thr
-    n_excluded: int | str = f"<{thr}" if small else len(scored) - n_comp
-    n_with: int | str = "suppressed" if small else n_comp
+    n_excluded = len(scored) - n_comp
+    n_with = n_comp
+    by_wave = _surveys_by_wave(scored, thr)
     scheme_text = result.scheme.id + ("" if result.scheme.official else " (not the official IOM weights)")
-    excl_text = f"surveys of fewer than {thr} respondents" if small else f"{len(scored) - n_comp:,} surveys"
+    excl_text = f"{n_excluded:,} surveys"
     headlines = [f"{len(scored):,} surveys of {n_respondents(scored):,} respondents in {len(countries)} countries, "
                  f"scored with the scheme {scheme_text}; {excl_text} without a composite score."]
     if synthetic:
@@ -71,7 +82,7 @@ def prepare_numbers(result: LoadResult, scored: pd.DataFrame, *, source: str | P
         "headlines": headlines,
         "n_surveys": len(scored), "n_respondents": n_respondents(scored), "n_countries": len(countries),
         "countries": countries, "fieldwork_countries": fieldwork_countries(scored),
-        "surveys_by_wave": {str(int(w)): int(n) for w, n in scored["wave"].value_counts().sort_index().items()},
+        "surveys_by_wave": by_wave,
         "n_with_composite": n_with, "n_excluded": n_excluded,
         "scheme_id": result.scheme.id, "scheme_title": result.scheme.title,
         "scheme_official": bool(result.scheme.official), "synthetic": bool(synthetic),
@@ -104,7 +115,8 @@ def country_numbers(df: pd.DataFrame, *, country: str, mentoring: pd.DataFrame |
         ``country``, ``suppressed``, ``n_surveys``, ``n_respondents`` (``"<10"``
         when suppressed, with every statistic ``None``), ``n_waves``,
         ``mean_<score>``/``ci_low_<score>``/``ci_high_<score>``, ``share_female``
-        (of respondents with a known sex), ``median_age``,
+        (of respondents with a known sex; ``None`` when a sex count is under the
+        threshold, since the share and the other counts would give it), ``median_age``,
         ``median_months_since_return``, ``has_mentored``, ``mentoring_<score>_raw``
         and ``_adj`` differences with their CI and p (``None`` when either group is
         under the threshold).
@@ -113,10 +125,13 @@ def country_numbers(df: pd.DataFrame, *, country: str, mentoring: pd.DataFrame |
     n_resp = n_respondents(df)
     out: dict[str, Any] = {"country": str(country).upper(), "suppressed": n_resp < thr}
     first = first_survey(df)
-    sex = first["sex"].dropna().astype(str)
+    sex = first["sex"].astype(object).where(first["sex"].notna(), "unknown").astype(str)
     known = sex[sex.isin(["F", "M"])]
+    # the share gives female = share x (female + male): published only when the sample table shows every
+    # sex count, else it would recover the ones it hides (helpers.checks.linked audits this)
+    every_sex_shown = bool(len(sex)) and int(sex.value_counts().min()) >= thr
     out.update(n_surveys=len(df), n_respondents=n_resp, n_waves=int(df["wave"].max()),
-               share_female=float((known == "F").mean()) if len(known) >= thr else None,
+               share_female=float((known == "F").mean()) if len(known) >= thr and every_sex_shown else None,
                median_age=float(pd.to_numeric(first["age"], errors="coerce").median()),
                median_months_since_return=float(df["months_since_return"].median()))
     for c in score_columns(df):

@@ -23,6 +23,7 @@ from .common import (
     MONTH_EDGES,
     country_data,
     disclosed_table,
+    disclosure_min_n,
     first_survey,
     n_respondents,
     score_label,
@@ -103,27 +104,34 @@ def band_shares(df: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``score``, ``band``, ``n_surveys``, ``n_respondents`` (with the score),
+        ``score``, ``band``, ``score_surveys``, ``score_respondents`` (with the score),
         ``n_surveys_in_band``, ``n_respondents_in_band``, ``share`` (of surveys).
-        Both respondent counts are disclosure counts: a band holding fewer
-        respondents than the threshold is suppressed, not only a small group.
+        The band's respondents are the disclosure count: a band holding fewer
+        respondents than the threshold is suppressed.  The score's own counts are
+        the total the bands of a score add up to, published in the scores table
+        too, so they are keys, shown in a suppressed row as well (a total
+        published anyway is never blanked); they are left empty when the score
+        itself has fewer respondents than the threshold.
     """
+    thr = disclosure_min_n(None)
     rows = []
     for c in score_columns(df):
         b = df[f"band_{score_label(c)}"]
         ok = b.notna()
         n, n_resp = int(ok.sum()), int(df.loc[ok, "respondent_id"].nunique())
+        total = (n, n_resp) if n_resp >= thr else (None, None)
         cats = list(b.cat.categories) if isinstance(b.dtype, pd.CategoricalDtype) else sorted(b.dropna().unique())
         for cat in cats:
             inb = b == cat
-            rows.append({"score": score_label(c), "band": str(cat), "n_surveys": n, "n_respondents": n_resp,
+            rows.append({"score": score_label(c), "band": str(cat), "score_surveys": total[0], "score_respondents": total[1],
                          "n_surveys_in_band": int(inb.sum()),
                          "n_respondents_in_band": int(df.loc[inb, "respondent_id"].nunique()),
                          "share": inb.sum() / n if n else np.nan})
-    out = pd.DataFrame(rows, columns=["score", "band", "n_surveys", "n_respondents", "n_surveys_in_band",
+    out = pd.DataFrame(rows, columns=["score", "band", "score_surveys", "score_respondents", "n_surveys_in_band",
                                       "n_respondents_in_band", "share"])
-    return disclosed_table(out, keys=["score", "band"], count_cols=["n_respondents", "n_respondents_in_band"],
-                  groups=["score"])
+    out[["score_surveys", "score_respondents"]] = out[["score_surveys", "score_respondents"]].astype("Int64")
+    return disclosed_table(out, keys=["score", "band", "score_surveys", "score_respondents"],
+                           count_cols=["n_respondents_in_band"], groups=["score"])
 
 
 def indicator_profile(df: pd.DataFrame, *, country: str) -> pd.DataFrame:
