@@ -19,7 +19,7 @@ from typing import Any
 
 #: Packages whose versions key every run and are listed in the report's provenance.
 KEY_PACKAGES = ("numpy", "pandas", "pyarrow", "scipy", "statsmodels", "linearmodels", "matplotlib", "seaborn",
-                "pyyaml", "pycountry", "openpyxl", "papermill", "nbclient", "nbformat", "ipykernel", "jupytext")
+                "pyyaml", "pycountry", "highspy", "openpyxl", "papermill", "nbclient", "nbformat", "ipykernel", "jupytext")
 
 
 #: Modules and packages of helpers that no notebook imports (by the first part of their path under

@@ -3,7 +3,7 @@
     rss check [--root DIR] [--threshold N] [--ids-from PATH] [--no-disclosure] [--no-identifiers]
     python -m helpers.checks [same options]
 
-Three scans; every hit is listed as ``file:line: what`` (``file[sheet]:row`` for a
+Four scans; every hit is listed as ``file:line: what`` (``file[sheet]:row`` for a
 workbook, ``file: cell N`` for a notebook output) and the exit status is 1.  A
 respondent id is never printed: the hit says where, and in what form.
 
@@ -19,7 +19,14 @@ respondent id is never printed: the hit says where, and in what form.
    a table without one (not written through ``write_table``) is checked on its
    ``n_respondents*`` columns (else ``n``, else ``n_surveys*``), and the HTML tables
    likewise.
-2. **Identifiers**: every file under ``reports/`` (hidden ones too: the runner's
+2. **Differencing audit** (:mod:`helpers.checks.linked`): the published outputs are
+   one set of linked tables.  Every count that a CSV, the workbook, the report or
+   ``numbers.json`` publishes or hides is registered (:mod:`helpers.checks.cells`)
+   as the surveys or respondents it counts; the bounds of each hidden count are
+   solved for from all the published ones at once (linear programmes, HiGHS), and a
+   hidden count whose bounds are less than the threshold apart is a hit naming the
+   cell and the published cells that reveal it.
+3. **Identifiers**: every file under ``reports/`` (hidden ones too: the runner's
    manifest and logs; workbooks are unzipped and their XML read; images and other
    binaries are read as bytes) and the committed notebooks ``notebooks/*.ipynb``
    (and their paired ``.py``) are searched for the respondent ids of the scored
@@ -27,7 +34,7 @@ respondent id is never printed: the hit says where, and in what form.
    input): as written, in any letter case, and as the hexadecimal md5, sha1,
    sha256 or sha512 digest of the id (as written, lower- or upper-cased), whole or
    cut to its first 12 or more digits.
-3. **Individual-level outputs**: no output of an executed or committed notebook
+4. **Individual-level outputs**: no output of an executed or committed notebook
    displays a table (or Series) with a ``respondent_id`` column.
 
 Limits: an id is matched as a whole token (a run of the characters ids are made
@@ -44,7 +51,7 @@ code changed since the last pass (:mod:`helpers.checks.state`, recorded in
 ``rss check --all`` ignores the record and scans everything.
 
 The package: ``hits`` (what a hit is), ``state`` (the record), ``tables`` (the
-disclosure scan), ``identifiers`` (the id scan, one Aho-Corasick pass per file),
+disclosure scan), ``cells`` and ``linked`` (the differencing audit), ``identifiers`` (the id scan, one Aho-Corasick pass per file),
 ``individual`` (individual-level outputs), and here the command.
 
 Imports: the standard library, helpers.paths, helpers.settings, helpers.checks.*.
@@ -61,10 +68,11 @@ from typing import Any
 from .hits import CheckError, Hit
 from .identifiers import IdMatcher, identifier_summary, identifier_units, respondent_ids
 from .individual import individual_summary, individual_units
+from .linked import linked_summary, linked_unit
 from .state import Record
 from .tables import disclosure_summary, disclosure_units
 
-__all__ = ["Hit", "CheckError", "check_disclosure", "check_identifiers", "check_individual_outputs",
+__all__ = ["Hit", "CheckError", "check_disclosure", "check_linked", "check_identifiers", "check_individual_outputs",
            "respondent_ids", "IdMatcher", "run_checks", "add_arguments", "main"]
 
 #: At most this many hits are printed per scan (the count of the rest follows).
@@ -81,6 +89,18 @@ def check_disclosure(root: str | Path, *, threshold: int | None = None,
     rec = record or Record(None)
     hits, counts = rec.run(disclosure_units(root, thr))
     return hits, disclosure_summary(counts, thr)
+
+
+def check_linked(root: str | Path, *, threshold: int | None = None,
+                 record: Record | None = None) -> tuple[list[Hit], str]:
+    """The differencing audit: no hidden count may be recoverable from all published counts together."""
+    from ..settings import disclosure_threshold
+
+    root = Path(root)
+    thr = disclosure_threshold(threshold)
+    rec = record or Record(None)
+    hits, counts = rec.run([linked_unit(root, thr)])
+    return hits, linked_summary(counts, thr)
 
 
 def check_identifiers(root: str | Path, ids: Sequence[str] | None = None, *, source: str = "",
@@ -127,6 +147,7 @@ def run_checks(*, root: str | Path | None = None, threshold: int | None = None, 
     try:
         if disclosure:
             results.append(check_disclosure(root, threshold=threshold, record=record))
+            results.append(check_linked(root, threshold=threshold, record=record))
         if identifiers:
             results.append(check_identifiers(root, ids_from=ids_from, record=record))
             results.append(check_individual_outputs(root, record=record))

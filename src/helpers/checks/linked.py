@@ -24,7 +24,7 @@ attribute; a derivation that would need two table-own attributes at once (no
 published table crosses two) is outside it.  The intruder is not assumed to know the
 suppression rule (that a ``<10`` cell is under 10): only that counts are >= 0.
 
-Imports: the standard library, numpy, scipy, helpers.checks.cells, helpers.checks.hits,
+Imports: the standard library, numpy, scipy (sparse matrices), highspy, helpers.checks.cells, helpers.checks.hits,
 helpers.checks.state.
 """
 
@@ -74,50 +74,97 @@ class _System:
         return vec
 
 
-def _programme(system: _System, published: list[Cell], ratios: list[Ratio]):
-    from scipy import sparse
+def _quiet_highs():
+    """A HiGHS instance that prints nothing (its constructor writes a banner to the C-level stdout)."""
+    import ctypes
+    import os
+    import sys
 
-    rows, b, names = [], [], []
-    seen: dict[tuple, float] = {}
-    for c in published:
-        key = c.pred
-        if key in seen:
-            continue
-        seen[key] = float(c.value)
-        rows.append(system.row(c.pred))
-        b.append(float(c.value))
-        names.append(f"{c.path}:{c.where} {c.column}")
-    ub_rows, ub_b, ub_names = [], [], []
-    for r in ratios:
-        num, den = system.row(r.num), system.row(r.den)
-        ub_rows += [r.lo * den - num, num - r.hi * den]  # lo * den <= num <= hi * den
-        ub_b += [0.0, 0.0]
-        ub_names += [f"{r.path}: {r.where}"] * 2
-    a_eq = sparse.csr_matrix(np.array(rows)) if rows else None
-    a_ub = sparse.csr_matrix(np.array(ub_rows)) if ub_rows else None
-    return a_eq, np.array(b), names, a_ub, np.array(ub_b), ub_names
+    import highspy
+
+    sys.stdout.flush()
+    saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        ctypes.CDLL(None).fflush(None)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+    return h
 
 
-def _bounds(system: _System, target: Cell, prog) -> tuple[float, float, set[str]] | None:
-    from scipy.optimize import linprog
+class _Programme:
+    """One system's published cells as a HiGHS model; :meth:`bounds` re-solves it per hidden cell.
 
-    a_eq, b_eq, names, a_ub, b_ub, ub_names = prog
-    c = system.row(target.pred)
-    out, why = [], set()
-    for sign in (1.0, -1.0):
-        res = linprog(sign * c, A_ub=a_ub, b_ub=b_ub if a_ub is not None else None, A_eq=a_eq,
-                      b_eq=b_eq if a_eq is not None else None, bounds=(0, None), method="highs")
-        if res.status == 3:  # unbounded: no finite upper bound
-            out.append(np.inf)
-            continue
-        if res.status != 0:
-            return None
-        out.append(sign * res.fun)
-        if a_eq is not None and res.eqlin is not None:
-            why |= {names[i] for i in np.flatnonzero(np.abs(res.eqlin.marginals) > 1e-9)}
-        if a_ub is not None and res.ineqlin is not None:
-            why |= {ub_names[i] for i in np.flatnonzero(np.abs(res.ineqlin.marginals) > 1e-9)}
-    return out[0], out[1], why
+    The model is loaded once and only its objective changes from one hidden cell to
+    the next, so HiGHS starts each solve from the last optimal basis (a few simplex
+    iterations instead of a solve from scratch: ~50x faster than one
+    ``scipy.optimize.linprog`` call per bound).
+    """
+
+    def __init__(self, system: _System, published: list[Cell], ratios: list[Ratio]) -> None:
+        import highspy
+        from scipy import sparse
+
+        self.system = system
+        rows, lower, upper, self.names = [], [], [], []
+        seen: set[tuple] = set()
+        for c in published:
+            if c.pred in seen:
+                continue
+            seen.add(c.pred)
+            rows.append(system.row(c.pred))
+            lower.append(float(c.value))
+            upper.append(float(c.value))
+            self.names.append(f"{c.path}:{c.where} {c.column}")
+        for r in ratios:
+            num, den = system.row(r.num), system.row(r.den)
+            rows += [num - r.lo * den, num - r.hi * den]  # lo * den <= num <= hi * den
+            lower += [0.0, -highspy.kHighsInf]
+            upper += [highspy.kHighsInf, 0.0]
+            self.names += [f"{r.path}: {r.where}"] * 2
+        h = _quiet_highs()
+        h.setOptionValue("presolve", "off")  # keep the basis between solves: only the objective changes
+        h.setOptionValue("simplex_strategy", 4)  # primal simplex: the last basis stays feasible
+        lp = highspy.HighsLp()
+        n = system.size
+        lp.num_col_, lp.num_row_ = n, len(rows)
+        lp.col_cost_ = np.zeros(n)
+        lp.col_lower_ = np.zeros(n)
+        lp.col_upper_ = np.full(n, highspy.kHighsInf)
+        lp.row_lower_ = np.array(lower, dtype=float)
+        lp.row_upper_ = np.array(upper, dtype=float)
+        a = sparse.csc_matrix(np.array(rows, dtype=float).reshape(len(rows), n))
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = a.indptr
+        lp.a_matrix_.index_ = a.indices
+        lp.a_matrix_.value_ = a.data
+        h.passModel(lp)
+        self.h, self.n, self.hs = h, n, highspy
+
+    def bounds(self, target: Cell) -> tuple[float, float, set[str]] | None:
+        """Smallest and largest value of ``target``, and the published cells binding at either; None: infeasible."""
+        c = self.system.row(target.pred)
+        out, why = [], set()
+        idx = np.arange(self.n, dtype=np.int32)
+        for sign in (1.0, -1.0):
+            self.h.changeColsCost(self.n, idx, sign * c)
+            self.h.run()
+            status = self.h.getModelStatus()
+            if status == self.hs.HighsModelStatus.kUnbounded:
+                out.append(np.inf)
+                continue
+            if status != self.hs.HighsModelStatus.kOptimal:
+                if status == self.hs.HighsModelStatus.kInfeasible:
+                    return None
+                raise RuntimeError(f"the differencing audit's solver stopped with {status}")
+            out.append(sign * self.h.getInfo().objective_function_value)
+            dual = np.asarray(self.h.getSolution().row_dual)
+            why |= {self.names[i] for i in np.flatnonzero(np.abs(dual) > 1e-9)}
+        return out[0], out[1], why
 
 
 def _systems(reg: Register, unit: str) -> Iterator[_System]:
@@ -143,11 +190,14 @@ def audit(reg: Register, thr: int) -> tuple[list[Bound], list[Hit], dict[str, in
                 continue
             published = [c for c in inside if c.value is not None]
             ratios = [r for r in reg.ratios if r.unit == unit and system.holds(r.num + r.den)]
-            prog = _programme(system, published, ratios)
+            prog = _Programme(system, published, ratios)
             n_programmes += 1
+            solved: dict[tuple, tuple[float, float, set[str]] | None] = {}
             for c in hidden:
                 key = (c.path, c.where, c.column)
-                got = _bounds(system, c, prog)
+                if c.pred not in solved:
+                    solved[c.pred] = prog.bounds(c)
+                got = solved[c.pred]
                 if got is None:
                     hits.append(Hit(c.path, c.where, f"the published counts contradict one another in the audit of "
                                                      f"{unit} by {' x '.join(system.attrs)}: the register of linked "
