@@ -142,9 +142,14 @@ def test_exclusions_say_why(scheme):
     df.loc[0:2, "score_composite"] = np.nan
     t = describe.exclusions(df)
     got = {r.reason: (r.status, r.n_surveys) for r in t.itertuples()}
-    assert got == {"composite scored": ("scored", 17), "no economic score": ("excluded", 2),
-                   "no economic score; no social score": ("excluded", 1)}
+    # one row per missing score (overlapping: survey 2 lacks both), each total minus the surveys with the score
+    assert got == {"composite scored": ("scored", 17), "no composite score": ("excluded", 3),
+                   "no economic score": ("excluded", 3), "no social score": ("excluded", 1),
+                   "no psychosocial score": ("excluded", 0)}
     assert t["status"].iloc[0] == "scored"
+    for dim in ("economic", "social", "psychosocial"):
+        assert got[f"no {dim} score"][1] == len(df) - df[f"score_{dim}"].notna().sum()
+    assert set(t["n_respondents"]) == {20} and t.attrs["count_cols"] == ["n_respondents"]
 
 
 # ------------------------------------------------------------------- section 1
@@ -388,8 +393,8 @@ def test_prepare_numbers_name_files_relative_to_the_input(tmp_path, scheme):
     assert str(tmp_path) not in json.dumps(n)
 
 
-def test_prepare_numbers_do_not_publish_a_small_exclusion(tmp_path, scheme):
-    """One survey without a composite is a cell of one respondent: neither it nor its complement is published."""
+def test_prepare_numbers_publish_the_excluded_surveys_as_a_difference_of_totals(tmp_path, scheme):
+    """One survey without a composite is all surveys minus those with one, both published: shown, never blanked."""
     from conftest import make_records
 
     from helpers.loader import load
@@ -403,12 +408,12 @@ def test_prepare_numbers_do_not_publish_a_small_exclusion(tmp_path, scheme):
     result = load(tmp_path, scheme=scheme)
     scored = describe.attach_scheme(score(result.data, scheme), scheme)
     n = describe.prepare_numbers(result, scored, source=tmp_path, synthetic=False)
-    assert (n["n_excluded"], n["n_with_composite"]) == ("<10", "suppressed")
-    assert "fewer than 10 respondents without a composite" in n["headlines"][0]
+    assert (n["n_excluded"], n["n_with_composite"]) == (1, n["n_surveys"] - 1)
+    assert "; 1 survey without a composite" in n["headlines"][0]
     records.loc[1:12, "soc_housing_access"] = 98  # still scored: S1 keeps soc_housing_quality
     for q in scheme.questions:
         if q.dimension == "social":
-            records.loc[1:11, q.id] = 98  # now 12 respondents excluded: published
+            records.loc[1:11, q.id] = 98  # now 12 respondents excluded
     records.to_csv(tmp_path / "sen.csv", index=False)
     result = load(tmp_path, scheme=scheme)
     n = describe.prepare_numbers(result, describe.attach_scheme(score(result.data, scheme), scheme),

@@ -71,6 +71,8 @@ class Cell:
     where: str
     column: str
     mark: str = ""
+    #: hidden because its row is under the threshold (primary suppression), not to protect another row
+    primary: bool = False
 
     def label(self) -> str:
         return ", ".join(f"{a}={'|'.join(sorted(v)) if len(v) < 4 else f'{len(v)} levels'}" for a, v in self.pred)
@@ -141,7 +143,7 @@ class _Builder:
         return frozenset({reason})
 
     def add(self, unit: str, pred: dict[str, Any], text: Any, path: str, where: str, column: str,
-            hidden: bool = False) -> None:
+            hidden: bool = False, primary: bool = False) -> None:
         p: dict[str, frozenset[str]] = {}
         for a, v in pred.items():
             vals = frozenset(v) if isinstance(v, (set, frozenset)) else frozenset({str(v)})
@@ -153,11 +155,16 @@ class _Builder:
         if value is None and not (hidden or text == "x" or text.startswith("<")):
             return  # a blank count of a row that is not suppressed: nothing published, nothing hidden
         self.reg.cells.append(Cell(unit, tuple(sorted(p.items())), value, path, where, column,
-                                   "" if value is not None else text))
+                                   "" if value is not None else text,
+                                   value is None and (primary or text.startswith("<"))))
 
 
 def _sup(row: dict[str, str]) -> bool:
     return str(row.get("suppressed", "")).strip().lower() == "true"
+
+
+def _primary(row: dict[str, str]) -> bool:
+    return _sup(row) and any(re.fullmatch(r"<\d+", str(v).strip()) for v in row.values())
 
 
 def _rows(path: Path) -> Iterator[tuple[str, dict[str, str]]]:
@@ -180,11 +187,11 @@ def _dims(tables: Path) -> list[str]:
 
 def _survey_and_people(b: _Builder, pred: dict[str, Any], r: dict[str, str], path: str, where: str,
                        *, people: bool = True) -> None:
-    b.add(SURVEYS, pred, r.get("n_surveys"), path, where, "n_surveys", hidden=_sup(r))
+    b.add(SURVEYS, pred, r.get("n_surveys"), path, where, "n_surveys", hidden=_sup(r), primary=_primary(r))
     if "wave" in pred:
-        b.add(SURVEYS, pred, r.get("n_respondents"), path, where, "n_respondents", hidden=_sup(r))
+        b.add(SURVEYS, pred, r.get("n_respondents"), path, where, "n_respondents", hidden=_sup(r), primary=_primary(r))
     elif people and "reason" not in pred:
-        b.add(RESPONDENTS, pred, r.get("n_respondents"), path, where, "n_respondents", hidden=_sup(r))
+        b.add(RESPONDENTS, pred, r.get("n_respondents"), path, where, "n_respondents", hidden=_sup(r), primary=_primary(r))
 
 
 def _table(b: _Builder, stem: str, path: Path) -> None:
@@ -200,8 +207,8 @@ def _table(b: _Builder, stem: str, path: Path) -> None:
         for w, r in rows:
             group = {"country": r["country"]} if "country" in r else {}
             b.add(SURVEYS, {**group, "reason": b.reason_set(r["reason"])}, r.get("n_surveys"), shown, w,
-                  "n_surveys", hidden=_sup(r))
-            b.add(RESPONDENTS, group, r.get("n_respondents"), shown, w, "n_respondents", hidden=_sup(r))
+                  "n_surveys", hidden=_sup(r), primary=_primary(r))
+            b.add(RESPONDENTS, group, r.get("n_respondents"), shown, w, "n_respondents", hidden=_sup(r), primary=_primary(r))
     elif stem in ("prepare_missingness", "prepare_missingness_by_country"):
         for w, r in rows:  # every question's row counts all surveys of its group
             _survey_and_people(b, {"country": r["country"]} if "country" in r else {}, r, shown, w)
@@ -214,14 +221,14 @@ def _table(b: _Builder, stem: str, path: Path) -> None:
     elif iso and kind == "trajectory":
         for w, r in rows:
             pred = {"country": iso, "reason": b.has(r["score"]), "months": r["months_since_return"]}
-            b.add(SURVEYS, pred, r.get("n_surveys"), shown, w, "n_surveys", hidden=_sup(r))
+            b.add(SURVEYS, pred, r.get("n_surveys"), shown, w, "n_surveys", hidden=_sup(r), primary=_primary(r))
     elif iso and kind == "bands":
         for w, r in rows:
             has = b.has(r["score"])
             total = "score_surveys" if "score_surveys" in r else "n_surveys"
-            b.add(SURVEYS, {"country": iso, "reason": has}, r.get(total), shown, w, total, hidden=_sup(r))
+            b.add(SURVEYS, {"country": iso, "reason": has}, r.get(total), shown, w, total, hidden=_sup(r), primary=_primary(r))
             b.add(SURVEYS, {"country": iso, "reason": has, f"band_{r['score']}": r["band"]},
-                  r.get("n_surveys_in_band"), shown, w, "n_surveys_in_band", hidden=_sup(r))
+                  r.get("n_surveys_in_band"), shown, w, "n_surveys_in_band", hidden=_sup(r), primary=_primary(r))
     elif iso and kind == "sample":
         per_var: dict[str, int] = {}
         for _, r in rows:
@@ -239,7 +246,7 @@ def _table(b: _Builder, stem: str, path: Path) -> None:
             pred = {"reason": b.has(r["dim_a"]) & b.has(r["dim_b"])}
             if r["scope"] != "pooled":
                 pred["country"] = r["scope"]
-            b.add(SURVEYS, pred, r.get("n_surveys"), shown, w, "n_surveys", hidden=_sup(r))
+            b.add(SURVEYS, pred, r.get("n_surveys"), shown, w, "n_surveys", hidden=_sup(r), primary=_primary(r))
     elif stem == "cross_fieldwork":
         for w, r in rows:
             for side in ("fieldwork", "other"):

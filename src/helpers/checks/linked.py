@@ -10,9 +10,15 @@ then solves for the smallest and the largest value the published cells allow
 (``scipy.optimize.linprog``, HiGHS): what an intruder can learn by addition and
 subtraction along every registered margin at once, across tables.
 
-A hidden cell fails when those bounds are less than the disclosure threshold apart: the
-hit names the cell, its bounds and the published cells that pin it (those whose dual
-value is not zero at either optimum).  Published cells that contradict one another
+A cell hidden for being under the threshold (primary suppression) fails when those
+bounds are less than the threshold apart: the hit names the cell, its bounds and the
+published cells that pin it (those whose dual value is not zero at either optimum).
+Cells hidden only to protect others (``x``) may be recovered as long as no primary cell
+is (the standard of tau-argus and sdcTable), and three cases are not findings: a cell
+known to be empty (the margin it is part of is a published zero: nobody to disclose), a
+country's or all countries' total (its sample size, which the policy publishes), and a
+cell bounded only by "none to all of its country" or known to be all of it (a country
+with fewer respondents than the threshold, of which nothing beyond its size is said).  Published cells that contradict one another
 (no solution) are a finding too: the register does not describe what was published.
 
 The atoms of one programme are the product of the levels of its attributes.  Each
@@ -145,6 +151,12 @@ class _Programme:
         h.passModel(lp)
         self.h, self.n, self.hs = h, n, highspy
 
+    def feasible(self) -> bool:
+        """Whether the published counts agree with one another (any solution at all)."""
+        self.h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), np.zeros(self.n))
+        self.h.run()
+        return self.h.getModelStatus() != self.hs.HighsModelStatus.kInfeasible
+
     def bounds(self, target: Cell) -> tuple[float, float, set[str]] | None:
         """Smallest and largest value of ``target``, and the published cells binding at either; None: infeasible."""
         c = self.system.row(target.pred)
@@ -176,45 +188,73 @@ def _systems(reg: Register, unit: str) -> Iterator[_System]:
         yield _System(core + tuple(dict.fromkeys(extra)), reg.levels[unit])
 
 
+def _country_of(c: Cell) -> str | None:
+    levels = dict(c.pred).get("country")
+    return next(iter(levels)) if levels is not None and len(levels) == 1 else None
+
+
 def audit(reg: Register, thr: int) -> tuple[list[Bound], list[Hit], dict[str, int]]:
-    """Bound every hidden cell of ``reg``; return the bounds, the hits and counts for the summary line."""
+    """Bound every hidden cell of ``reg``; return the bounds, the hits and counts for the summary line.
+
+    A hit is a *primary* hidden cell (its row is under the threshold) whose bounds
+    are less than ``thr`` apart -- unless the cell is a country's (or all
+    countries') total, a sample size the policy publishes, or its bounds are
+    "between none and all of its country" or "all of its country" (a country
+    with fewer respondents than the threshold: nothing wider is possible, and
+    nothing is said beyond its size).
+    """
     bounds: dict[tuple, Bound] = {}
     hits: list[Hit] = []
     n_programmes = 0
+    country_total: dict[tuple[str, str], tuple[float, float]] = {}
     for unit in CORE:
         cells = [c for c in reg.cells if c.unit == unit]
         for system in _systems(reg, unit):
             inside = [c for c in cells if system.holds(c.pred)]
             hidden = [c for c in inside if c.value is None]
-            if not hidden:
+            base = system.attrs == CORE[unit]
+            if not hidden and not base:
                 continue
             published = [c for c in inside if c.value is not None]
             ratios = [r for r in reg.ratios if r.unit == unit and system.holds(r.num + r.den)]
             prog = _Programme(system, published, ratios)
             n_programmes += 1
+            if not prog.feasible():
+                where = sorted({c.path for c in published})
+                hits.append(Hit(where[0] if where else "reports", None,
+                                f"the published counts contradict one another in the audit of {unit} by "
+                                f"{' x '.join(system.attrs)} ({', '.join(where[:6])}): the register of linked cells "
+                                "(helpers.checks.cells) does not describe these tables"))
+                continue
             solved: dict[tuple, tuple[float, float, set[str]] | None] = {}
             for c in hidden:
                 key = (c.path, c.where, c.column)
                 if c.pred not in solved:
                     solved[c.pred] = prog.bounds(c)
                 got = solved[c.pred]
-                if got is None:
-                    hits.append(Hit(c.path, c.where, f"the published counts contradict one another in the audit of "
-                                                     f"{unit} by {' x '.join(system.attrs)}: the register of linked "
-                                                     "cells (helpers.checks.cells) does not describe these tables"))
-                    break
+                if got is None:  # feasible above: cannot happen, but never report a bound that was not found
+                    continue
                 low, high, why = got
                 old = bounds.get(key)
                 if old is None or high - low < old.high - old.low:
                     bounds[key] = Bound(c, low, high, tuple(sorted(why)))
+            if base:
+                for iso in sorted({x for c in hidden if c.primary and (x := _country_of(c))}):
+                    total = Cell(unit, (("country", frozenset({iso})),), None, "", "", "")
+                    got = prog.bounds(total)
+                    country_total[(unit, iso)] = (got[0], got[1]) if got else (0.0, np.inf)
     for b in bounds.values():
-        if b.high - b.low < thr:
-            c = b.cell
-            shown = c.mark or "hidden"
-            hits.append(Hit(c.path, c.where, f"hidden {c.column} ({shown}; {c.unit} with {c.label()}) is between "
-                                             f"{b.low:g} and {b.high:g} by addition and subtraction of published "
-                                             f"counts, less than the threshold {thr} apart; revealed by: "
-                                             f"{'; '.join(b.revealed_by) or 'the cells above'}"))
+        c = b.cell
+        if not c.primary or b.high - b.low >= thr or b.high <= 0.5 or all(a == "country" for a, _ in c.pred):
+            continue  # b.high 0: known to be empty (a published zero margin), nobody in it to disclose
+        iso = _country_of(c)
+        t_low, t_high = country_total.get((c.unit, iso), (np.nan, np.nan)) if iso else (np.nan, np.nan)
+        if b.high >= t_high - 0.5 and (b.low <= 0.5 or b.low >= t_low - 0.5):
+            continue  # "none to all of the country", or "all of it": nothing beyond its sample size
+        hits.append(Hit(c.path, c.where, f"hidden {c.column} ({c.mark or 'hidden'}; {c.unit} with {c.label()}) is "
+                                         f"between {b.low:g} and {b.high:g} by addition and subtraction of published "
+                                         f"counts, less than the threshold {thr} apart; revealed by: "
+                                         f"{'; '.join(b.revealed_by) or 'the cells above'}"))
     counts = {"linked_cells": len(reg.cells), "linked_hidden": len(bounds), "linked_programmes": n_programmes,
               "linked_tables": len(reg.files)}
     return list(bounds.values()), hits, counts

@@ -138,9 +138,9 @@ def exclusions(df: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:
     for c in dims:
         flags[f"no {score_label(c)} score"] = df[c].isna()
     status = {k: ("scored" if k == "composite scored" else "excluded") for k in flags}
-    work = pd.DataFrame({k: v.to_numpy() for k, v in flags.items()})
+    work = pd.DataFrame(flags, index=df.index)
     if by:
-        work[by] = df[by].to_numpy()
+        work[by] = df[by]
         counts = work.groupby(by, sort=True)[list(flags)].sum()
         sizes = df.groupby(by, sort=True).size()
         resp = df.groupby(by, sort=True)["respondent_id"].nunique()

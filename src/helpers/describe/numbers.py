@@ -3,8 +3,8 @@
 Every number is under disclosure control: what rests on fewer respondents than the
 threshold is ``None`` or ``"<threshold"``.
 
-Imports: helpers.paths (lazily), helpers.scored, helpers.loader (for typing only), helpers.describe.common,
-helpers.describe.intervals.
+Imports: helpers.paths (lazily), helpers.scored, helpers.loader (for typing only), helpers.disclosure (lazily),
+helpers.describe.common, helpers.describe.coverage (lazily), helpers.describe.intervals.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def prepare_numbers(result: LoadResult, scored: pd.DataFrame, *, source: str | P
     n_with = n_comp
     by_wave = _surveys_by_wave(scored, thr)
     scheme_text = result.scheme.id + ("" if result.scheme.official else " (not the official IOM weights)")
-    excl_text = f"{n_excluded:,} surveys"
+    excl_text = f"{n_excluded:,} survey{'' if n_excluded == 1 else 's'}"
     headlines = [f"{len(scored):,} surveys of {n_respondents(scored):,} respondents in {len(countries)} countries, "
                  f"scored with the scheme {scheme_text}; {excl_text} without a composite score."]
     if synthetic:

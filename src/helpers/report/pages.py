@@ -162,13 +162,31 @@ def methods_section(h: Html, prepare: dict[str, Any], threshold: int, numbers: d
       f"<h4>Disclosure control</h4><p>No table or figure shows a cell built on fewer than {thr} respondents: such "
       f"a cell's counts read \"&lt;{thr}\" and its values are left blank. Where the rows of a table add up to "
       "something published (categories of a variable with their total, bands whose shares sum to one, country "
-      "means beside the pooled mean), one hidden row could be recovered by subtraction, so whenever exactly one "
-      "row of such a group is hidden, the row with the next-smallest count in that group is hidden too (its counts "
-      "read \"x\"); figures leave out exactly the rows their tables hide. This protects each table along one "
-      "grouping only; differences between tables, or with the key numbers, are not audited; and because the rule "
-      f"is public, two hidden rows summing to k tell a reader that the small one holds at most k &minus; {thr} "
-      "respondents. Before release, every published file is scanned for cells under the threshold, for "
-      "respondent identifiers (as written or hashed) and for individual-level rows (<code>rss check</code>).</p>"
+      "means beside the pooled mean), hidden rows could be recovered by subtraction, so in a group with a hidden "
+      "row the rows with the next-smallest counts are hidden too (their counts read \"x\") until at least two "
+      f"are hidden and they hold at least {thr} respondents between them; figures leave out exactly the rows "
+      "their tables hide.</p>"
+      "<p><b>Linked tables.</b> The published tables, the workbook, this report and the key numbers are treated "
+      "as one set of linked tables, as statistical offices do: every count they publish or hide is registered "
+      "as the surveys or respondents it counts (country, wave, which scores a survey has, sex, band, months "
+      "since return...), and before release a differencing audit solves, for every hidden count, the smallest "
+      "and largest value that all published counts together allow (linear programmes, by addition and "
+      "subtraction along every registered margin at once). A hidden count whose bounds are less than "
+      f"{thr} apart fails the release, naming the cells that reveal it (<code>rss check</code>). What the "
+      "policy protects: counts of people (and their surveys) in any cross-classification. What it does not: "
+      "the number of surveys and respondents of each country and in all (sample sizes), and counts that are "
+      "the difference of two published totals -- such as the surveys without a given score, which are all "
+      "surveys minus those with the score (whose count the score's mean, SD and standard error give anyway); "
+      "these are published, never blanked, and the exclusions table shows one row per missing score rather "
+      "than their combinations, which no published total gives. A key number that would recover a hidden "
+      "cell is withheld: the pooled surveys of a wave in which a country's count is hidden, the share of women "
+      "of a country whose sex counts are hidden. Limits: respondent counts of a score or status (a returnee "
+      "counted once however many of their surveys qualify), the item counts of the missingness tables and the "
+      "sample sizes of model tables enter no sum and are not audited; the intruder is assumed to know that "
+      "counts are not negative, not the suppression rule (which, being public, tells that two hidden rows "
+      f"summing to k hold at most k &minus; {thr} in the small one).</p>"
+      "<p>Before release, every published file is also scanned for cells under the threshold, for respondent "
+      "identifiers (as written or hashed) and for individual-level rows (<code>rss check</code>).</p>"
       "</section>")
 
 
@@ -195,7 +213,10 @@ def data_statement_section(h: Html, man: dict[str, Any], root: Path, synthetic: 
         h(f"<p><b>Synthetic or real:</b> {esc(why)}.</p>")
     h("<p><b>No microdata.</b> This report and <code>tables.xlsx</code> hold aggregates only (counts, means, "
       "estimates and figures built from them): no survey record, respondent identifier or free-text answer. Cells "
-      f"built on fewer than {number_html(threshold, 'disclosure_threshold')} respondents are suppressed.</p></section>")
+      f"built on fewer than {number_html(threshold, 'disclosure_threshold')} respondents are suppressed, and no "
+      "suppressed cell can be recovered from the published counts together (the differencing audit of the "
+      "methods, <i>Linked tables</i>); the sample size of each country and counts that are differences of "
+      "published totals (e.g. surveys without a score) are published, not protected.</p></section>")
 
 
 def provenance_section(h: Html, man: dict[str, Any], root: Path, git_state: Callable, package_versions: Callable) -> None:
