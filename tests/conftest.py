@@ -158,3 +158,18 @@ def synthetic_project(tmp_path_factory):
         assert r.returncode == 0, r.stderr
 
     return built_once(tmp_path_factory, "synthetic-built", build)
+
+
+@pytest.fixture
+def tables_project(tmp_path, monkeypatch):
+    """An empty project whose tables, figures and numbers helpers.outputs writes (paths redirected under tmp_path)."""
+    from helpers import paths
+
+    root = tmp_path / "proj"
+    for sub in ("reports/tables", "reports/figures", "reports/numbers", "reports/notebooks", "notebooks",
+                "data/processed"):
+        (root / sub).mkdir(parents=True)
+    monkeypatch.setattr(paths, "TABLES", root / "reports" / "tables")
+    monkeypatch.setattr(paths, "FIGURES", root / "reports" / "figures")
+    monkeypatch.setattr(paths, "NUMBERS", root / "reports" / "numbers")
+    return root

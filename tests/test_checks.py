@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 from conftest import file_hashes, published_outputs, run_rss
 
-from helpers import checks, cli, describe, io, outputs, paths, verify
+from helpers import checks, cli, describe, io, outputs, verify
 
 IDS = ["R4822956", "R2A3940D", "R6F05010", "RAB12CD3"]
 
@@ -30,15 +30,9 @@ def _no_env(monkeypatch):
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch):
-    """An empty project whose tables helpers.outputs writes (paths redirected under tmp_path)."""
-    root = tmp_path / "proj"
-    for sub in ("reports/tables", "reports/figures", "reports/numbers", "reports/notebooks", "notebooks",
-                "data/processed"):
-        (root / sub).mkdir(parents=True)
-    monkeypatch.setattr(paths, "TABLES", root / "reports" / "tables")
-    monkeypatch.setattr(paths, "FIGURES", root / "reports" / "figures")
-    monkeypatch.setattr(paths, "NUMBERS", root / "reports" / "numbers")
+def project(tables_project):
+    """An empty project whose tables helpers.outputs writes, with scored data holding the ids of IDS."""
+    root = tables_project
     pd.DataFrame({"respondent_id": IDS, "country": "SEN"}).to_parquet(root / "data" / "processed" / "scored.parquet")
     return root
 

@@ -16,29 +16,19 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from test_checks import _no_env  # noqa: F401 (fixture: no threshold from the environment)
 from test_describe import scored_frame
 
-from helpers import checks, describe, disclosure, outputs, paths
+from helpers import checks, describe, disclosure, outputs
 from helpers.checks.cells import register
 from helpers.checks.linked import audit
 
 THR = 10
 
 
-@pytest.fixture(autouse=True)
-def _no_env(monkeypatch):
-    monkeypatch.delenv("RSS_DISCLOSURE_THRESHOLD", raising=False)
-
-
 @pytest.fixture
-def project(tmp_path, monkeypatch):
-    root = tmp_path / "proj"
-    for sub in ("reports/tables", "reports/figures", "reports/numbers"):
-        (root / sub).mkdir(parents=True)
-    monkeypatch.setattr(paths, "TABLES", root / "reports" / "tables")
-    monkeypatch.setattr(paths, "FIGURES", root / "reports" / "figures")
-    monkeypatch.setattr(paths, "NUMBERS", root / "reports" / "numbers")
-    return root
+def project(tables_project):
+    return tables_project
 
 
 def _hits(root):
