@@ -179,12 +179,16 @@ def test_workbook_one_sheet_per_table_names_short_and_unique(built):
     wb = load_workbook(root / "reports" / "tables.xlsx", read_only=True)
     names = wb.sheetnames
     tables = sorted(p.stem for p in (root / "reports" / "tables").glob("*.csv"))
-    assert names[0] == "contents" and len(names) == len(tables) + 1
+    assert names[:2] == ["contents", "dictionary"] and len(names) == len(tables) + 2
     assert all(len(n) <= 31 for n in names) and len({n.lower() for n in names}) == len(names)
     contents = list(wb["contents"].iter_rows(values_only=True))
     assert sorted(r[1] for r in contents[1:]) == sorted(f"reports/tables/{t}.csv" for t in tables)
+    assert contents[0][-2:] == ("column names in row", "last row of the table")
     rows = list(wb[report.sheet_names(tables)["cross_means"]].iter_rows(values_only=True))
-    assert rows == [("country", "n", "mean"), ("GIN", 300, 0.45), ("MAR", 497, 0.58)]
+    # row 1 the labels, row 2 the names of the CSV, then the rows (countries by name)
+    assert rows == [("Country", "Surveys", "Mean"), ("country", "n", "mean"), ("Guinea (GIN)", 300, 0.45),
+                    ("Morocco (MAR)", 497, 0.58)]
+    assert next(r for r in contents if r[1] == "reports/tables/cross_means.csv")[-2:] == (2, 4)
     wb.close()
 
 
@@ -196,7 +200,8 @@ def test_rows_under_the_disclosure_threshold_are_suppressed(built):
     wb = load_workbook(root / "reports" / "tables.xlsx", read_only=True)
     rows = list(wb[report.sheet_names(["prepare_surveys_by_country"])["prepare_surveys_by_country"]]
                 .iter_rows(values_only=True))
-    assert rows[-1] == ("SEN", "<10", "suppressed")
+    assert rows[-3] == ("Senegal (SEN)", "<10", "suppressed")
+    assert rows[-1] == ("<10: fewer than 10 respondents, hidden (primary suppression)", None, None)
     wb.close()
 
 

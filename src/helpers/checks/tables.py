@@ -7,7 +7,10 @@ exactly one suppressed row, which subtraction would recover.  What a table's cou
 key and group columns are is read from the record :func:`helpers.outputs.write_table`
 writes (``reports/.disclosure/<name>.json``); a table without one is checked on its
 ``n_respondents*`` columns (else ``n``, else ``n_surveys*``), and the HTML tables
-likewise.
+likewise.  Tables as a reader reads them keep the column names beside their labels: an
+HTML header cell's ``data-col`` is its name, and a workbook whose ``contents`` sheet says
+so has the names in a row under the labels (the rows after the table, its notes, are not
+part of it); ``yes`` reads as true in a ``suppressed`` column.
 
 Each published file is one :class:`~helpers.checks.state.Unit` (a CSV with its
 record; the workbook with all records; ``report.html``; each executed notebook), so
@@ -29,6 +32,9 @@ from typing import Any
 
 from .hits import Hit, blank, number, show
 from .state import Unit
+
+#: Columns of the contents sheet of a readable workbook (helpers.report.workbook): where each sheet's table is.
+NAMES_ROW, LAST_ROW = "column names in row", "last row of the table"
 
 __all__ = ["disclosure_units", "disclosure_summary", "notebook_outputs", "executed_notebooks"]
 
@@ -78,7 +84,7 @@ def _check_rows(header: list[str], rows: list[tuple[str, list[Any]]], rules: Rul
         def cell(c: str, cells: list[Any] = cells) -> Any:
             return cells[col[c]] if col[c] < len(cells) else None
 
-        suppressed = sup_i is not None and str(cell("suppressed")).strip().lower() == "true"
+        suppressed = sup_i is not None and str(cell("suppressed")).strip().lower() in ("true", "yes")
         flags.append(suppressed)
         if suppressed:
             shows = [c for c in counts if number(cell(c)) is not None]
@@ -159,25 +165,33 @@ def _workbook(root: Path, path: Path, thr: int) -> tuple[list[Hit], dict[str, in
         return [Hit(shown, None, f"cannot be read as a workbook ({type(exc).__name__}: {exc})")], {}
     hits: list[Hit] = []
     files: dict[str, str] = {}
-    for r in sheets.get("contents", [])[1:]:
+    layout: dict[str, tuple[int, int]] = {}  # sheet -> (row of the column names, last row of the table), from 1
+    contents = sheets.get("contents", [])
+    head = [_cell_text(v) for v in contents[0]] if contents else []
+    at = (head.index(NAMES_ROW), head.index(LAST_ROW)) if NAMES_ROW in head and LAST_ROW in head else None
+    for r in contents[1:]:
         if r and r[0] and len(r) > 1 and r[1]:
             files[str(r[0])] = Path(str(r[1])).stem
+            if at and max(at) < len(r) and number(r[at[0]]) is not None and number(r[at[1]]) is not None:
+                layout[str(r[0])] = (int(number(r[at[0]])), int(number(r[at[1]])))
     n = 0
     for name, raw in sheets.items():
         if name == "contents":
             continue
         n += 1
         values = [[_cell_text(v) for v in r] for r in raw]
+        names_row, last = layout.get(name, (1, len(values)))  # a readable sheet: labels above the names
+        values = values[:last]
         while values and not any(values[-1]):
             values.pop()
-        if not values:
+        if len(values) < names_row:
             continue
-        header = [h.strip() for h in values[0]]
+        header = [h.strip() for h in values[names_row - 1]]
         while header and not header[-1]:
             header.pop()
         where = f"{shown}[{name}]"
         rules = _rules_for(header, _record(root, files[name]) if name in files else None, where, hits)
-        rows = [(f"row {i}", r) for i, r in enumerate(values[1:], start=2)]
+        rows = [(f"row {i}", r) for i, r in enumerate(values[names_row:], start=names_row + 1)]
         _check_rows(header, rows, rules, thr, where, hits)
     return hits, {"sheets": n}
 
@@ -190,6 +204,7 @@ class _TableParser(html.parser.HTMLParser):
         self.tables: list[tuple[int, list[list[str]]]] = []
         self._stack: list[list[list[str]]] = []
         self._cell: list[str] | None = None
+        self._name: str | None = None  # the column name a header cell carries (data-col), over its label
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "table":
@@ -199,10 +214,11 @@ class _TableParser(html.parser.HTMLParser):
             self._stack[-1].append([])
         elif tag in ("td", "th") and self._stack and self._stack[-1]:
             self._cell = []
+            self._name = dict(attrs).get("data-col") if tag == "th" else None
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("td", "th") and self._cell is not None and self._stack and self._stack[-1]:
-            self._stack[-1][-1].append("".join(self._cell).strip())
+            self._stack[-1][-1].append(self._name if self._name is not None else "".join(self._cell).strip())
             self._cell = None
         elif tag == "table" and self._stack:
             self._stack.pop()

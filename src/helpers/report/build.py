@@ -1,17 +1,19 @@
 """Building the report: :func:`build_report` assembles ``report.html``, ``tables.xlsx``,
-``numbers.json`` and ``lineage.csv`` atomically; :func:`main` is ``rss report``.
+``numbers.json``, ``lineage.csv`` and ``data_dictionary.csv`` atomically; :func:`main` is ``rss report``.
 
-Imports: helpers.io, helpers.lineage, helpers.paths, helpers.provenance, helpers.report.collect, helpers.report.formatting, helpers.report.inputs, helpers.report.markup, helpers.report.pages, helpers.report.sections, helpers.report.workbook, helpers.runner.manifest.
+Imports: helpers.io, helpers.lineage, helpers.paths, helpers.provenance, helpers.report.collect, helpers.report.dictionary, helpers.report.formatting, helpers.report.inputs, helpers.report.markup, helpers.report.pages, helpers.report.sections, helpers.report.workbook, helpers.runner.manifest.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from pathlib import Path
 from typing import Any
 
 from .. import lineage, paths
 from .collect import collect_outputs, section_of_stem
+from .dictionary import dictionary_rows, dictionary_section, undocumented_lines, write_dictionary
 from .formatting import esc, humanize_key, number_html, scalar_items, sheet_names
 from .inputs import is_synthetic
 from .markup import (
@@ -66,6 +68,9 @@ def build_report(root: Path | None = None, *, manifest: dict[str, Any] | None = 
                                                 if (m := COUNTRY_STEM.match(s))})
     stale = run.get("stale") or []
     sheets = sheet_names(list(out.tables))
+    dictionary, undocumented = dictionary_rows(out.tables)
+    for line in undocumented_lines(undocumented):
+        print(f"rss report: {line}", file=sys.stderr)
 
     # distribute files
     by_section: dict[str, dict[str, list[str]]] = {}
@@ -105,7 +110,8 @@ def build_report(root: Path | None = None, *, manifest: dict[str, Any] | None = 
     toc = [("summary", "Executive summary")] + [(s.id, f"{s.number}. {s.title}") for s in SECTIONS]
     if by_section.get("other"):
         toc.append(("other", "Other outputs"))
-    toc += [("methods", "Methods"), ("data-statement", "Data statement"), ("provenance", "Provenance"),
+    toc += [("methods", "Methods"), ("data-statement", "Data statement"), ("dictionary", "Data dictionary"),
+            ("provenance", "Provenance"),
             ("lineage", "Where each output comes from")]
     h('<nav class="toc"><h2>Contents</h2><ol>', *(f'<li><a href="#{i}">{esc(t)}</a></li>' for i, t in toc),
       "</ol></nav>")
@@ -190,13 +196,16 @@ def build_report(root: Path | None = None, *, manifest: dict[str, Any] | None = 
 
     methods_section(h, prepare, threshold, out.numbers)
     data_statement_section(h, man, root, synthetic, synth_why, threshold)
+    h(dictionary_section(dictionary, undocumented))
     provenance_section(h, man, root, git_state, package_versions)
     lineage_section(h, lineage_rows)
     h("</main></body></html>\n")
 
     html_path = write_text(reports / "report.html", h.text())
-    xlsx_path = write_xlsx(reports / "tables.xlsx", out, sheets, threshold)
-    return {"html": html_path, "xlsx": xlsx_path, "numbers": numbers_path, "lineage": lineage_path}
+    xlsx_path = write_xlsx(reports / "tables.xlsx", out, sheets, threshold, dictionary)
+    dictionary_path = write_dictionary(reports / "data_dictionary.csv", dictionary)
+    return {"html": html_path, "xlsx": xlsx_path, "numbers": numbers_path, "lineage": lineage_path,
+            "dictionary": dictionary_path}
 
 
 def main() -> int:

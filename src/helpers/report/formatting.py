@@ -1,16 +1,14 @@
 """Formatting values for the page: escaping, numbers (thousands, decimals), key names in words
 and workbook sheet names.
 
-Imports: helpers.report.collect, helpers.report.sections.
+Imports: helpers.report.sections.
 """
 
 from __future__ import annotations
 
 import html
-import re
 from typing import Any
 
-from .collect import parse_number
 from .sections import INVALID_SHEET
 
 
@@ -39,13 +37,6 @@ def fmt(v: Any) -> str:
             return f"{v:,.0f}"
         return f"{v:.3g}"
     return str(v)
-
-
-def cell_text(s: str) -> str:
-    v = parse_number(s)
-    if v is None or re.fullmatch(r"[+-]?\d+", s.strip()):
-        return esc(s)
-    return esc(f"{v:.4g}")
 
 
 _ACRONYMS = {"did": "DiD", "ipw": "IPW", "aipw": "AIPW", "ci": "CI", "ols": "OLS", "fe": "FE", "pca": "PCA"}
@@ -92,7 +83,7 @@ def sheet_names(stems: list[str]) -> dict[str, str]:
     >>> sheet_names(["country_SEN_indicators_vs_pooled_median", "country_SEN_indicators_vs_pooled_median_w2", "a/b"])
     {'country_SEN_indicators_vs_pooled_median': 'country_SEN_indicators_vs_poole', 'country_SEN_indicators_vs_pooled_median_w2': 'country_SEN_indicators_vs_poo~2', 'a/b': 'a_b'}
     """
-    used = {"contents"}
+    used = {"contents", "dictionary"}
     out = {}
     for stem in stems:
         base = INVALID_SHEET.sub("_", stem).strip("'") or "table"

@@ -61,7 +61,7 @@ def country_label(iso: str) -> str:
 
 
 def report_key(root: Path, manifest: dict[str, Any], hasher: Callable[[Path], str] | None = None) -> str:
-    """Hash everything the report is built from (outputs, run state, this module's code)."""
+    """Hash everything the report is built from (outputs, run state, the report package's code and column catalogue)."""
     hasher = hasher or (lambda p: hashlib.sha256(p.read_bytes()).hexdigest())
     reports = root / "reports"
     files = []
@@ -70,7 +70,11 @@ def report_key(root: Path, manifest: dict[str, Any], hasher: Callable[[Path], st
             files += [(f"{sub}/{p.name}", hasher(p)) for p in sorted((reports / sub).glob(pat))]
     run = manifest.get("run", {})
     jobs = {k: [v.get("key"), v.get("status")] for k, v in sorted(manifest.get("jobs", {}).items())}
-    state = {"code": hashlib.sha256(Path(__file__).read_bytes()).hexdigest(), "files": files, "jobs": jobs,
+    code = hashlib.sha256()
+    for p in sorted(Path(__file__).resolve().parent.iterdir()):
+        if p.suffix in (".py", ".yml"):
+            code.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
+    state = {"code": code.hexdigest(), "files": files, "jobs": jobs,
              "countries": run.get("countries"), "stale": run.get("stale"), "missing": run.get("missing_notebooks"),
              "inputs": {k: v for k, v in manifest.get("inputs", {}).items() if k != "source"}}
     return hashlib.sha256(json.dumps(state, sort_keys=True, default=str).encode()).hexdigest()

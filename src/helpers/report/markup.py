@@ -1,7 +1,8 @@
 """HTML pieces of the report: the stylesheet, the page writer, tables with footnoted long
 columns, figures as data URIs, numbers with their keys, and the order of files in a section.
 
-Imports: helpers.report.collect, helpers.report.formatting, helpers.report.sections.
+Imports: helpers.report.catalogue, helpers.report.collect, helpers.report.formatting, helpers.report.readable,
+helpers.report.sections.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ import base64
 from pathlib import Path
 from typing import Any
 
+from .catalogue import column
 from .collect import parse_number, read_csv_rows, suppress
-from .formatting import cell_text, esc, humanize_key, number_html, scalar_items
+from .formatting import esc, humanize_key, number_html, scalar_items
+from .readable import mark_of, reader_text, suppression_notes, table_title
 from .sections import MAX_ROWS_SHOWN
 
 CSS = """
@@ -30,7 +33,8 @@ table{border-collapse:collapse;margin:.4rem 0 1rem;font-size:.86rem;display:bloc
 th,td{border:1px solid #d5dbe1;padding:.2rem .45rem;text-align:left;vertical-align:top}
 th{background:#eef2f6}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #e3e7eb}
-figcaption{font-size:.85rem;color:#555}
+figcaption{font-size:.85rem;color:#555}td.sup{color:#8a4b00}a.fn{font-size:.75em;text-decoration:none}
+ul.supnotes{font-size:.82rem;color:#444;margin:-.6rem 0 .6rem;padding-left:1.2rem}
 nav.toc ol{columns:2}code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85em}
 .num{font-weight:600}dl.kv{display:grid;grid-template-columns:max-content auto;gap:.1rem 1rem}dl.kv dt{color:#444}
 dl.kv dd{margin:0}.muted{color:#666}section.country{border-top:1px dashed #ccd;margin-top:2rem}
@@ -50,18 +54,37 @@ class Html:
 
 
 def table_html(stem: str, path: Path, threshold: int, sheet: str | None) -> str:
+    """One table as a reader reads it (:mod:`helpers.report.readable`), with its suppression notes.
+
+    Each header cell shows the catalogue's label, carries the column's description as its
+    tooltip and its CSV name in ``data-col`` (read by ``rss check``).
+    """
     rows, k = suppress(read_csv_rows(path), threshold)
     if not rows:
         return f'<p class="note">Table <code>{esc(path.name)}</code> is empty.</p>'
     head, body = rows[0], rows[1:]
+    cols = [column(c) for c in head]
     body, notes = _footnoted(head, body)
-    h = [f'<h4 id="table-{esc(stem)}">{esc(humanize_key(stem))}</h4><table><thead><tr>']
-    h += [f"<th>{esc(c)}</th>" for c in head]
+    h = [f'<div class="tbl" id="table-{esc(stem)}"><h4>{esc(table_title(stem))}</h4><table><thead><tr>']
+    h += [f'<th data-col="{esc(c.name)}" title="{esc(c.description)}">{esc(c.label)}</th>' for c in cols]
     h.append("</tr></thead><tbody>")
+    marks: set[str] = set()
     for row in body[:MAX_ROWS_SHOWN]:
-        h.append("<tr>" + "".join(f'<td class="{"n" if parse_number(c) is not None else ""}">{cell_text(c)}</td>'
-                                  for c in row) + "</tr>")
+        cells = []
+        for j, c in enumerate(row):
+            col = cols[j] if j < len(cols) else column("")
+            mark = mark_of(col, c)
+            if mark:
+                marks.add(mark)
+                cells.append(f'<td class="n sup">{esc(c)} <a class="fn" href="#sup-{esc(stem)}-{mark}">[{mark}]</a></td>')
+            else:
+                cells.append(f'<td class="{"n" if parse_number(c) is not None else ""}">{esc(reader_text(col, c))}</td>')
+        h.append("<tr>" + "".join(cells) + "</tr>")
     h.append("</tbody></table>")
+    sup = suppression_notes(marks, threshold)
+    if sup:
+        h.append('<ul class="supnotes">' + "".join(f'<li id="sup-{esc(stem)}-{ref}">{esc(mark)} [{ref}]: {esc(why)}</li>'
+                                                  for ref, mark, why in sup) + "</ul>")
     if notes:
         h.append('<ol class="notes" type="a">' + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ol>")
     where = f"<code>reports/tables/{esc(path.name)}</code>"
@@ -69,9 +92,10 @@ def table_html(stem: str, path: Path, threshold: int, sheet: str | None) -> str:
         where += f", sheet <code>{esc(sheet)}</code> of <code>tables.xlsx</code>"
     note = (f"First {MAX_ROWS_SHOWN} of {len(body):,} rows shown; all in {where}." if len(body) > MAX_ROWS_SHOWN
             else f"File: {where}.")
+    note += ' Columns: <a href="#dictionary">data dictionary</a>.'
     if k:
         note += f" {k} row{'s' if k != 1 else ''} suppressed: fewer than {threshold} respondents."
-    h.append(f'<p class="muted">{note}</p>')
+    h.append(f'<p class="muted">{note}</p></div>')
     return "".join(h)
 
 
