@@ -149,7 +149,7 @@ def test_exclusions_say_why(scheme):
     assert t["status"].iloc[0] == "scored"
     for dim in ("economic", "social", "psychosocial"):
         assert got[f"no {dim} score"][1] == len(df) - df[f"score_{dim}"].notna().sum()
-    assert set(t["n_respondents"]) == {20} and t.attrs["count_cols"] == ["n_respondents"]
+    assert set(t["n_respondents_group"]) == {20} and t.attrs["count_cols"] == ["n_respondents_group"]
 
 
 # ------------------------------------------------------------------- section 1

@@ -208,7 +208,9 @@ def _table(b: _Builder, stem: str, path: Path) -> None:
             group = {"country": r["country"]} if "country" in r else {}
             b.add(SURVEYS, {**group, "reason": b.reason_set(r["reason"])}, r.get("n_surveys"), shown, w,
                   "n_surveys", hidden=_sup(r), primary=_primary(r))
-            b.add(RESPONDENTS, group, r.get("n_respondents"), shown, w, "n_respondents", hidden=_sup(r), primary=_primary(r))
+            if "n_respondents_group" in r:  # the group's respondents (before: the row's, which enter no sum)
+                b.add(RESPONDENTS, group, r.get("n_respondents_group"), shown, w, "n_respondents_group",
+                      hidden=_sup(r), primary=_primary(r))
     elif stem in ("prepare_missingness", "prepare_missingness_by_country"):
         for w, r in rows:  # every question's row counts all surveys of its group
             _survey_and_people(b, {"country": r["country"]} if "country" in r else {}, r, shown, w)

@@ -123,14 +123,15 @@ def exclusions(df: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:
     of the excluded surveys overlap and do not add up), never the combinations of
     missing scores, which no published total gives.  The rows of a group are
     hidden only when the group itself has fewer respondents than the threshold
-    (``n_respondents``, the group's respondents, is the disclosure count).
+    (``n_respondents_group``, the group's respondents, is the disclosure count).
 
     Returns
     -------
     pandas.DataFrame
         [``by``], ``status`` (``scored`` or ``excluded``), ``reason``
         (``composite scored``, ``no composite score``, ``no <dimension> score``),
-        ``n_surveys``, ``share_of_surveys``, ``n_respondents`` (of the group).
+        ``n_surveys``, ``share_of_surveys``, ``n_respondents_group`` (respondents of the
+        group, the same on each of its rows).
         Every group has every row, zeros included.
     """
     dims = [c for c in score_columns(df) if c != "score_composite"]
@@ -153,8 +154,8 @@ def exclusions(df: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:
             row = {} if by is None else {by: key}
             k = int(n_by[reason])
             row.update(status=status[reason], reason=reason, n_surveys=k, share_of_surveys=k / n if n else np.nan,
-                       n_respondents=n_resp)
+                       n_respondents_group=n_resp)
             rows.append(row)
     out = pd.DataFrame(rows)
-    return disclosed_table(out, keys=([by] if by else []) + ["status", "reason"], count_cols=["n_respondents"],
+    return disclosed_table(out, keys=([by] if by else []) + ["status", "reason"], count_cols=["n_respondents_group"],
                            groups=None)
