@@ -194,7 +194,7 @@ def _country_of(c: Cell) -> str | None:
 
 
 def audit(reg: Register, thr: int) -> tuple[list[Bound], list[Hit], dict[str, int]]:
-    """Bound every hidden cell of ``reg``; return the bounds, the hits and counts for the summary line.
+    """Bound every cell of ``reg`` hidden as under the threshold; return the bounds, the hits, the summary counts.
 
     A hit is a *primary* hidden cell (its row is under the threshold) whose bounds
     are less than ``thr`` apart -- unless the cell is a country's (or all
@@ -211,7 +211,8 @@ def audit(reg: Register, thr: int) -> tuple[list[Bound], list[Hit], dict[str, in
         cells = [c for c in reg.cells if c.unit == unit]
         for system in _systems(reg, unit):
             inside = [c for c in cells if system.holds(c.pred)]
-            hidden = [c for c in inside if c.value is None]
+            # only a cell hidden for being small can fail: the others are the unknowns that protect it
+            hidden = [c for c in inside if c.value is None and c.primary]
             base = system.attrs == CORE[unit]
             if not hidden and not base:
                 continue
@@ -239,13 +240,13 @@ def audit(reg: Register, thr: int) -> tuple[list[Bound], list[Hit], dict[str, in
                 if old is None or high - low < old.high - old.low:
                     bounds[key] = Bound(c, low, high, tuple(sorted(why)))
             if base:
-                for iso in sorted({x for c in hidden if c.primary and (x := _country_of(c))}):
+                for iso in sorted({x for c in hidden if (x := _country_of(c))}):
                     total = Cell(unit, (("country", frozenset({iso})),), None, "", "", "")
                     got = prog.bounds(total)
                     country_total[(unit, iso)] = (got[0], got[1]) if got else (0.0, np.inf)
     for b in bounds.values():
         c = b.cell
-        if not c.primary or b.high - b.low >= thr or b.high <= 0.5 or all(a == "country" for a, _ in c.pred):
+        if b.high - b.low >= thr or b.high <= 0.5 or all(a == "country" for a, _ in c.pred):
             continue  # b.high 0: known to be empty (a published zero margin), nobody in it to disclose
         iso = _country_of(c)
         t_low, t_high = country_total.get((c.unit, iso), (np.nan, np.nan)) if iso else (np.nan, np.nan)
@@ -273,6 +274,6 @@ def linked_unit(root: Path, thr: int) -> Unit:
 
 
 def linked_summary(counts: dict[str, int], thr: int) -> str:
-    return (f"differencing audit: {counts.get('linked_hidden', 0)} hidden counts bounded against "
+    return (f"differencing audit: {counts.get('linked_hidden', 0)} counts hidden as under the threshold bounded against "
             f"{counts.get('linked_cells', 0)} registered cells of {counts.get('linked_tables', 0)} tables and numbers "
             f"files ({counts.get('linked_programmes', 0)} linear programmes), threshold {thr}")
