@@ -32,7 +32,7 @@ def project(tables_project):
 
 
 def _hits(root):
-    _bounds, hits, _counts = audit(register(root, THR), THR)
+    _bounds, hits, _counts = audit(register(root), THR)
     return hits
 
 

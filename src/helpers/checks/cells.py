@@ -117,8 +117,8 @@ def reasons(dims: Iterable[str]) -> list[str]:
 
 
 class _Builder:
-    def __init__(self, root: Path, thr: int, dims: list[str]) -> None:
-        self.root, self.thr, self.dims = root, thr, dims
+    def __init__(self, root: Path, dims: list[str]) -> None:
+        self.root, self.dims = root, dims
         self.reg = Register()
         self.all_reasons = reasons(dims)
         for r in self.all_reasons:
@@ -139,8 +139,14 @@ class _Builder:
             return frozenset(self.all_reasons) - {SCORED}
         m = re.fullmatch(r"no (\w+) score", reason)
         if m and m.group(1) in self.dims:
-            return self.has(m.group(1)) ^ frozenset(self.all_reasons)
+            return frozenset(self.all_reasons) - self.has(m.group(1))
         return frozenset({reason})
+
+    def count(self, unit: str, pred: dict[str, Any], row: dict[str, str], column: str, path: str,
+              where: str) -> None:
+        """Register ``row[column]`` of a published table: hidden when the row is suppressed, primary when it
+        is under the threshold."""
+        self.add(unit, pred, row.get(column), path, where, column, hidden=_sup(row), primary=_primary(row))
 
     def add(self, unit: str, pred: dict[str, Any], text: Any, path: str, where: str, column: str,
             hidden: bool = False, primary: bool = False) -> None:
@@ -185,13 +191,12 @@ def _dims(tables: Path) -> list[str]:
     return seen or list(DEFAULT_DIMENSIONS)
 
 
-def _survey_and_people(b: _Builder, pred: dict[str, Any], r: dict[str, str], path: str, where: str,
-                       *, people: bool = True) -> None:
-    b.add(SURVEYS, pred, r.get("n_surveys"), path, where, "n_surveys", hidden=_sup(r), primary=_primary(r))
+def _survey_and_people(b: _Builder, pred: dict[str, Any], r: dict[str, str], path: str, where: str) -> None:
+    b.count(SURVEYS, pred, r, "n_surveys", path, where)
     if "wave" in pred:
-        b.add(SURVEYS, pred, r.get("n_respondents"), path, where, "n_respondents", hidden=_sup(r), primary=_primary(r))
-    elif people and "reason" not in pred:
-        b.add(RESPONDENTS, pred, r.get("n_respondents"), path, where, "n_respondents", hidden=_sup(r), primary=_primary(r))
+        b.count(SURVEYS, pred, r, "n_respondents", path, where)
+    elif "reason" not in pred:
+        b.count(RESPONDENTS, pred, r, "n_respondents", path, where)
 
 
 def _table(b: _Builder, stem: str, path: Path) -> None:
@@ -206,11 +211,9 @@ def _table(b: _Builder, stem: str, path: Path) -> None:
     elif stem in ("prepare_exclusions", "prepare_exclusions_by_country"):
         for w, r in rows:
             group = {"country": r["country"]} if "country" in r else {}
-            b.add(SURVEYS, {**group, "reason": b.reason_set(r["reason"])}, r.get("n_surveys"), shown, w,
-                  "n_surveys", hidden=_sup(r), primary=_primary(r))
+            b.count(SURVEYS, {**group, "reason": b.reason_set(r["reason"])}, r, "n_surveys", shown, w)
             if "n_respondents_group" in r:  # the group's respondents (before: the row's, which enter no sum)
-                b.add(RESPONDENTS, group, r.get("n_respondents_group"), shown, w, "n_respondents_group",
-                      hidden=_sup(r), primary=_primary(r))
+                b.count(RESPONDENTS, group, r, "n_respondents_group", shown, w)
     elif stem in ("prepare_missingness", "prepare_missingness_by_country"):
         for w, r in rows:  # every question's row counts all surveys of its group
             _survey_and_people(b, {"country": r["country"]} if "country" in r else {}, r, shown, w)
@@ -223,14 +226,14 @@ def _table(b: _Builder, stem: str, path: Path) -> None:
     elif iso and kind == "trajectory":
         for w, r in rows:
             pred = {"country": iso, "reason": b.has(r["score"]), "months": r["months_since_return"]}
-            b.add(SURVEYS, pred, r.get("n_surveys"), shown, w, "n_surveys", hidden=_sup(r), primary=_primary(r))
+            b.count(SURVEYS, pred, r, "n_surveys", shown, w)
     elif iso and kind == "bands":
         for w, r in rows:
             has = b.has(r["score"])
             total = "score_surveys" if "score_surveys" in r else "n_surveys"
-            b.add(SURVEYS, {"country": iso, "reason": has}, r.get(total), shown, w, total, hidden=_sup(r), primary=_primary(r))
-            b.add(SURVEYS, {"country": iso, "reason": has, f"band_{r['score']}": r["band"]},
-                  r.get("n_surveys_in_band"), shown, w, "n_surveys_in_band", hidden=_sup(r), primary=_primary(r))
+            b.count(SURVEYS, {"country": iso, "reason": has}, r, total, shown, w)
+            b.count(SURVEYS, {"country": iso, "reason": has, f"band_{r['score']}": r["band"]}, r,
+                    "n_surveys_in_band", shown, w)
     elif iso and kind == "sample":
         per_var: dict[str, int] = {}
         for _, r in rows:
@@ -248,7 +251,7 @@ def _table(b: _Builder, stem: str, path: Path) -> None:
             pred = {"reason": b.has(r["dim_a"]) & b.has(r["dim_b"])}
             if r["scope"] != "pooled":
                 pred["country"] = r["scope"]
-            b.add(SURVEYS, pred, r.get("n_surveys"), shown, w, "n_surveys", hidden=_sup(r), primary=_primary(r))
+            b.count(SURVEYS, pred, r, "n_surveys", shown, w)
     elif stem == "cross_fieldwork":
         for w, r in rows:
             for side in ("fieldwork", "other"):
@@ -298,10 +301,10 @@ def _numbers(b: _Builder, stem: str, path: Path) -> None:
                                       share - tol, share + tol, shown, "share_female"))
 
 
-def register(root: Path, thr: int) -> Register:
+def register(root: Path) -> Register:
     """Read every published table and numbers file under ``root/reports`` into one :class:`Register`."""
     tables = root / "reports" / "tables"
-    b = _Builder(root, thr, _dims(tables))
+    b = _Builder(root, _dims(tables))
     for path in sorted(tables.glob("*.csv")):
         b.reg.files.append(path)
         _table(b, path.stem, path)

@@ -150,10 +150,11 @@ class _Programme:
         lp.a_matrix_.value_ = a.data
         h.passModel(lp)
         self.h, self.n, self.hs = h, n, highspy
+        self.columns = np.arange(n, dtype=np.int32)
 
     def feasible(self) -> bool:
         """Whether the published counts agree with one another (any solution at all)."""
-        self.h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), np.zeros(self.n))
+        self.h.changeColsCost(self.n, self.columns, np.zeros(self.n))
         self.h.run()
         return self.h.getModelStatus() != self.hs.HighsModelStatus.kInfeasible
 
@@ -161,9 +162,8 @@ class _Programme:
         """Smallest and largest value of ``target``, and the published cells binding at either; None: infeasible."""
         c = self.system.row(target.pred)
         out, why = [], set()
-        idx = np.arange(self.n, dtype=np.int32)
         for sign in (1.0, -1.0):
-            self.h.changeColsCost(self.n, idx, sign * c)
+            self.h.changeColsCost(self.n, self.columns, sign * c)
             self.h.run()
             status = self.h.getModelStatus()
             if status == self.hs.HighsModelStatus.kUnbounded:
@@ -262,7 +262,7 @@ def audit(reg: Register, thr: int) -> tuple[list[Bound], list[Hit], dict[str, in
 
 
 def _run(root: Path, thr: int) -> tuple[list[Hit], dict[str, int]]:
-    _bounds_found, hits, counts = audit(register(root, thr), thr)
+    _bounds_found, hits, counts = audit(register(root), thr)
     return hits, counts
 
 

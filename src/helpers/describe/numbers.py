@@ -70,7 +70,6 @@ def prepare_numbers(result: LoadResult, scored: pd.DataFrame, *, source: str | P
     # surveys; surveys with a composite score, by country in cross_means): not a protected count, never blanked
     thr = disclosure_min_n(None)
     n_excluded = len(scored) - n_comp
-    n_with = n_comp
     by_wave = _surveys_by_wave(scored, thr)
     scheme_text = result.scheme.id + ("" if result.scheme.official else " (not the official IOM weights)")
     excl_text = f"{n_excluded:,} survey{'' if n_excluded == 1 else 's'}"
@@ -83,7 +82,7 @@ def prepare_numbers(result: LoadResult, scored: pd.DataFrame, *, source: str | P
         "n_surveys": len(scored), "n_respondents": n_respondents(scored), "n_countries": len(countries),
         "countries": countries, "fieldwork_countries": fieldwork_countries(scored),
         "surveys_by_wave": by_wave,
-        "n_with_composite": n_with, "n_excluded": n_excluded,
+        "n_with_composite": n_comp, "n_excluded": n_excluded,
         "scheme_id": result.scheme.id, "scheme_title": result.scheme.title,
         "scheme_official": bool(result.scheme.official), "synthetic": bool(synthetic),
         "input_files": [{"file": _relative(f.path, src), "format": f.format, "rows": f.rows, "sha256": f.sha256}
