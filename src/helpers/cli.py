@@ -5,7 +5,7 @@
     rss synth -o DIR [--seed N] [--scale X]    write the synthetic default dataset
     rss run [--country ISO3] [--jobs N] ...    run the notebooks, build the report
     rss stop                                   end the kernels a run kept warm (RSS_KEEP_KERNELS)
-    rss report                                 rebuild the report from the outputs
+    rss report [--lang fr]                     rebuild the report from the outputs (fr: report.fr.html)
     rss check [--root DIR] ...                 scan reports/ for disclosure and identifier problems
 
 Bad options are refused with a message naming the option, the value found and
@@ -131,7 +131,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import main as report_main
 
-    return report_main()
+    return report_main(getattr(args, "lang", "en"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -180,6 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     k.set_defaults(func=cmd_stop)
 
     t = sub.add_parser("report", help="rebuild reports/report.html and tables.xlsx from the notebooks' outputs")
+    t.add_argument("--lang", choices=("en", "fr"), default="en",
+                   help="language of the page: fr writes reports/report.fr.html beside the English report.html "
+                        "(and leaves tables.xlsx and numbers.json as they are)")
     t.set_defaults(func=cmd_report)
 
     from .checks import add_arguments

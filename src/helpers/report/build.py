@@ -1,7 +1,7 @@
 """Building the report: :func:`build_report` assembles ``report.html``, ``tables.xlsx``,
 ``numbers.json``, ``lineage.csv`` and ``data_dictionary.csv`` atomically; :func:`main` is ``rss report``.
 
-Imports: helpers.io, helpers.lineage, helpers.paths, helpers.provenance, helpers.report.collect, helpers.report.dictionary, helpers.report.formatting, helpers.report.inputs, helpers.report.markup, helpers.report.pages, helpers.report.sections, helpers.report.workbook, helpers.runner.manifest.
+Imports: helpers.io, helpers.lineage, helpers.paths, helpers.provenance, helpers.report.collect, helpers.report.dictionary, helpers.report.formatting, helpers.report.inputs, helpers.report.markup, helpers.report.pages, helpers.report.sections, helpers.report.translate, helpers.report.workbook, helpers.runner.manifest.
 """
 
 from __future__ import annotations
@@ -29,10 +29,13 @@ from .markup import (
 )
 from .pages import country_section, data_statement_section, lineage_section, methods_section, provenance_section
 from .sections import BANNER, COUNTRY_STEM, DEFAULT_THRESHOLD, SECTIONS
+from .translate import MissingTranslations, headline, language, missing_entries
+from .translate import gettext as _
 from .workbook import write_xlsx
 
 
-def build_report(root: Path | None = None, *, manifest: dict[str, Any] | None = None) -> dict[str, Path]:
+def build_report(root: Path | None = None, *, manifest: dict[str, Any] | None = None,
+                 lang: str = "en") -> dict[str, Path]:
     """Write ``report.html``, ``tables.xlsx`` and ``numbers.json`` under ``root/reports`` atomically.
 
     Parameters
@@ -42,22 +45,46 @@ def build_report(root: Path | None = None, *, manifest: dict[str, Any] | None = 
     manifest
         The runner's manifest (default: read ``reports/.manifest.json``); it gives
         the countries, the run times, the parameters and the input checksums.
+    lang
+        ``"en"`` (default), or ``"fr"``: write only ``report.fr.html`` (the other files stay as
+        the English build wrote them); raises :class:`MissingTranslations` naming every text
+        that has no French entry in ``locale/fr/LC_MESSAGES/report.po``.
 
     Returns
     -------
     dict
         ``{"html": ..., "xlsx": ..., "numbers": ...}`` paths written.
     """
-    from ..io import write_json, write_text
+    from ..io import write_text
+
+    root = Path(root or paths.ROOT)
+    if lang != "en":
+        with language(lang):
+            text, _files = _page(root, manifest, write=False)
+            gaps = missing_entries()
+        if gaps:
+            raise MissingTranslations(lang, gaps)
+        return {"html": write_text(root / "reports" / f"report.{lang}.html", text)}
+    text, files = _page(root, manifest, write=True)
+    return {"html": write_text(root / "reports" / "report.html", text), **files}
+
+
+def _page(root: Path, manifest: dict[str, Any] | None, *, write: bool) -> tuple[str, dict[str, Path]]:
+    """The page's text and, when ``write``, the other files written (workbook, numbers, lineage, dictionary)."""
     from ..provenance import git_state, package_versions
     from ..runner.manifest import load_manifest
 
-    root = Path(root or paths.ROOT)
     reports = root / "reports"
     man = manifest if manifest is not None else load_manifest(root)
     out = collect_outputs(reports)
-    numbers_path = write_json(reports / "numbers.json", out.numbers)
-    lineage_path, lineage_rows = lineage.write(reports, root / "notebooks")
+    written: dict[str, Path] = {}
+    if write:
+        from ..io import write_json
+
+        written["numbers"] = write_json(reports / "numbers.json", out.numbers)
+        written["lineage"], lineage_rows = lineage.write(reports, root / "notebooks")
+    else:
+        lineage_rows = lineage.rows(reports, root / "notebooks")
 
     prepare = out.numbers.get("prepare") if isinstance(out.numbers.get("prepare"), dict) else {}
     threshold = int(prepare.get("disclosure_threshold", DEFAULT_THRESHOLD) or DEFAULT_THRESHOLD)
@@ -69,7 +96,7 @@ def build_report(root: Path | None = None, *, manifest: dict[str, Any] | None = 
     stale = run.get("stale") or []
     sheets = sheet_names(list(out.tables))
     dictionary, undocumented = dictionary_rows(out.tables)
-    for line in undocumented_lines(undocumented):
+    for line in undocumented_lines(undocumented) if write else ():
         print(f"rss report: {line}", file=sys.stderr)
 
     # distribute files
@@ -201,15 +228,22 @@ def build_report(root: Path | None = None, *, manifest: dict[str, Any] | None = 
     lineage_section(h, lineage_rows)
     h("</main></body></html>\n")
 
-    html_path = write_text(reports / "report.html", h.text())
-    xlsx_path = write_xlsx(reports / "tables.xlsx", out, sheets, threshold, dictionary)
-    dictionary_path = write_dictionary(reports / "data_dictionary.csv", dictionary)
-    return {"html": html_path, "xlsx": xlsx_path, "numbers": numbers_path, "lineage": lineage_path,
-            "dictionary": dictionary_path}
+    if write:
+        written["xlsx"] = write_xlsx(reports / "tables.xlsx", out, sheets, threshold, dictionary)
+        written["dictionary"] = write_dictionary(reports / "data_dictionary.csv", dictionary)
+    return h.text(), written
 
 
-def main() -> int:
-    """``rss report``: build the report from the current outputs."""
+def main(lang: str = "en") -> int:
+    """``rss report [--lang fr]``: build the report from the current outputs."""
+    if lang != "en":
+        try:
+            built = build_report(paths.ROOT, lang=lang)
+        except MissingTranslations as e:
+            print(f"rss report: {e}", file=sys.stderr)
+            return 1
+        print(f"wrote {built['html']}")
+        return 0
     built = build_report(paths.ROOT)
     print(f"wrote {built['html']} and {built['xlsx']} (numbers merged into {built['numbers']})")
     return 0

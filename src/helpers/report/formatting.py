@@ -1,7 +1,7 @@
 """Formatting values for the page: escaping, numbers (thousands, decimals), key names in words
 and workbook sheet names.
 
-Imports: helpers.report.sections.
+Imports: helpers.report.translate, helpers.report.sections.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from .translate import gettext as _, number
 from .sections import INVALID_SHEET
 
 
@@ -17,11 +18,18 @@ def esc(x: Any) -> str:
 
 
 def fmt(v: Any) -> str:
+    """:func:`fmt_en` in the report's language (:func:`helpers.report.translate.number`)."""
+    if isinstance(v, bool):
+        return _("yes") if v else _("no")
+    return number(fmt_en(v))
+
+
+def fmt_en(v: Any) -> str:
     """Format a number for prose: thousands separators, 3 significant digits.
 
     Examples
     --------
-    >>> fmt(20000), fmt(0.623456), fmt(12.345), fmt(0.000123), fmt(True), fmt(3.0)
+    >>> fmt_en(20000), fmt(0.623456), fmt(12.345), fmt(0.000123), fmt(True), fmt(3.0)
     ('20,000', '0.623', '12.3', '0.000123', 'yes', '3')
     """
     if isinstance(v, bool):
@@ -43,11 +51,16 @@ _ACRONYMS = {"did": "DiD", "ipw": "IPW", "aipw": "AIPW", "ci": "CI", "ols": "OLS
 
 
 def humanize_key(key: str) -> str:
+    """:func:`humanize_key_en` in the report's language."""
+    return _(humanize_key_en(key))
+
+
+def humanize_key_en(key: str) -> str:
     """A key or file stem as a label.
 
     Examples
     --------
-    >>> humanize_key("did_composite_ci_low"), humanize_key("prepare.n_surveys")
+    >>> humanize_key_en("did_composite_ci_low"), humanize_key("prepare.n_surveys")
     ('DiD composite CI low', 'Prepare: n surveys')
     """
     k = key.replace("_", " ").replace(".", ": ").strip()

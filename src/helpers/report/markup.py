@@ -1,7 +1,8 @@
 """HTML pieces of the report: the stylesheet, the page writer, tables with footnoted long
 columns, figures as data URIs, numbers with their keys, and the order of files in a section.
 
-Imports: helpers.report.catalogue, helpers.report.collect, helpers.report.formatting, helpers.report.readable,
+Imports: helpers.report.catalogue, helpers.report.collect, helpers.report.formatting, helpers.report.translate,
+helpers.report.readable,
 helpers.report.sections.
 """
 
@@ -13,7 +14,8 @@ from typing import Any
 
 from .catalogue import column
 from .collect import parse_number, read_csv_rows, suppress
-from .formatting import esc, humanize_key, number_html, scalar_items
+from .formatting import esc, fmt, humanize_key, number_html, scalar_items
+from .translate import gettext as _, lang
 from .readable import mark_of, reader_text, suppression_notes, table_title
 from .sections import MAX_ROWS_SHOWN
 
@@ -61,12 +63,12 @@ def table_html(stem: str, path: Path, threshold: int, sheet: str | None) -> str:
     """
     rows, k = suppress(read_csv_rows(path), threshold)
     if not rows:
-        return f'<p class="note">Table <code>{esc(path.name)}</code> is empty.</p>'
+        return '<p class="note">' + _("Table <code>{name}</code> is empty.", name=esc(path.name)) + "</p>"
     head, body = rows[0], rows[1:]
     cols = [column(c) for c in head]
     body, notes = _footnoted(head, body)
     h = [f'<div class="tbl" id="table-{esc(stem)}"><h4>{esc(table_title(stem))}</h4><table><thead><tr>']
-    h += [f'<th data-col="{esc(c.name)}" title="{esc(c.description)}">{esc(c.label)}</th>' for c in cols]
+    h += [f'<th data-col="{esc(c.name)}" title="{esc(_(c.description) if c.description else "")}">{esc(_(c.label))}</th>' for c in cols]
     h.append("</tr></thead><tbody>")
     marks: set[str] = set()
     for row in body[:MAX_ROWS_SHOWN]:
@@ -89,12 +91,14 @@ def table_html(stem: str, path: Path, threshold: int, sheet: str | None) -> str:
         h.append('<ol class="notes" type="a">' + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ol>")
     where = f"<code>reports/tables/{esc(path.name)}</code>"
     if sheet:
-        where += f", sheet <code>{esc(sheet)}</code> of <code>tables.xlsx</code>"
-    note = (f"First {MAX_ROWS_SHOWN} of {len(body):,} rows shown; all in {where}." if len(body) > MAX_ROWS_SHOWN
-            else f"File: {where}.")
-    note += ' Columns: <a href="#dictionary">data dictionary</a>.'
+        where += _(", sheet <code>{sheet}</code> of <code>tables.xlsx</code>", sheet=esc(sheet))
+    note = (_("First {shown} of {rows} rows shown; all in {where}.", shown=fmt(MAX_ROWS_SHOWN), rows=fmt(len(body)),
+              where=where) if len(body) > MAX_ROWS_SHOWN else _("File: {where}.", where=where))
+    note += " " + _('Columns: <a href="#dictionary">data dictionary</a>.')
     if k:
-        note += f" {k} row{'s' if k != 1 else ''} suppressed: fewer than {threshold} respondents."
+        note += " " + (_("{k} row suppressed: fewer than {threshold} respondents.", k=fmt(k), threshold=fmt(threshold))
+                       if k == 1 else _("{k} rows suppressed: fewer than {threshold} respondents.", k=fmt(k),
+                                        threshold=fmt(threshold)))
     h.append(f'<p class="muted">{note}</p></div>')
     return "".join(h)
 
@@ -133,7 +137,9 @@ def figure_html(stem: str, path: Path) -> str:
     mime = "image/png" if path.suffix.lower() == ".png" else "image/svg+xml"
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     return (f'<figure id="figure-{esc(stem)}"><img src="data:{mime};base64,{data}" alt="{esc(humanize_key(stem))}">'
-            f"<figcaption>{esc(humanize_key(stem))} <span class=\"mono\">({esc(path.name)})</span></figcaption></figure>")
+            f"<figcaption>{esc(humanize_key(stem))} <span class=\"mono\">({esc(path.name)})</span>"
+            + (f' <span class="muted">({esc(_("Figure in English"))})</span>' if lang() != "en" else "")
+            + "</figcaption></figure>")
 
 
 def numbers_html(obj: Any, source: str) -> str:
@@ -141,7 +147,8 @@ def numbers_html(obj: Any, source: str) -> str:
     if not items:
         return ""
     rows = "".join(f"<dt>{esc(humanize_key(k))}</dt><dd>{number_html(v, f'{source}.{k}')}</dd>" for k, v in items)
-    return (f"<details><summary>Key numbers ({len(items)}, from <code>numbers.json</code>: {esc(source)})</summary>"
+    return ("<details><summary>" + _("Key numbers ({n}, from <code>numbers.json</code>: {source})", n=fmt(len(items)),
+                                     source=esc(source)) + "</summary>"
             f'<dl class="kv">{rows}</dl></details>')
 
 

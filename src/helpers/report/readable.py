@@ -6,7 +6,8 @@ The CSV files keep the machine names and values; the report and the workbook car
 machine name of each column beside its label (``<th data-col="n_respondents">`` in the
 page, the second row of each sheet), which is what ``rss check`` reads.
 
-Imports: helpers.report.catalogue, helpers.report.collect, helpers.report.formatting, helpers.report.inputs,
+Imports: helpers.report.catalogue, helpers.report.collect, helpers.report.formatting, helpers.report.translate,
+helpers.report.inputs,
 helpers.report.sections.
 """
 
@@ -18,6 +19,7 @@ from typing import Any
 from .catalogue import Column
 from .collect import parse_number
 from .formatting import humanize_key
+from .translate import gettext as _, country_name, number
 from .inputs import country_label
 from .sections import COUNTRY_STEM
 
@@ -34,7 +36,7 @@ def country_text(code: str) -> str:
     >>> country_text("NER"), country_text("CIV"), country_text("pooled")
     ('Niger (NER)', "Côte d'Ivoire (CIV)", 'pooled')
     """
-    name = country_label(code.strip()) if re.fullmatch(r"[A-Z]{3}", code.strip()) else ""
+    name = country_name(code.strip(), country_label(code.strip())) if re.fullmatch(r"[A-Z]{3}", code.strip()) else ""
     return f"{name} ({code.strip()})" if name else code
 
 
@@ -50,7 +52,7 @@ def table_title(stem: str) -> str:
     if not m:
         return humanize_key(stem)
     rest = stem[m.end():]
-    return country_text(m.group(1)) + (f": {humanize_key(rest)}" if rest else "")
+    return country_text(m.group(1)) + (f"{_(': ')}{humanize_key(rest)}" if rest else "")
 
 
 def mark_of(col: Column, text: str) -> str | None:
@@ -67,11 +69,11 @@ def suppression_notes(marks: set[str], threshold: int) -> list[tuple[str, str, s
     """(reference, mark, why) for each mark a table shows, primary first."""
     out = []
     if PRIMARY in marks:
-        out.append((PRIMARY, f"<{threshold}", f"fewer than {threshold} respondents, hidden (primary suppression)"))
+        out.append((PRIMARY, f"<{threshold}", "fewer than {threshold} respondents, hidden (primary suppression)"))
     if SECONDARY in marks:
         out.append((SECONDARY, "x", "hidden so that a hidden small count cannot be recovered by subtraction from "
                                     "the table's total (secondary suppression)"))
-    return out
+    return [(ref, mark, _(why, threshold=threshold)) for ref, mark, why in out]
 
 
 def reader_text(col: Column, text: str) -> str:
@@ -89,11 +91,14 @@ def reader_text(col: Column, text: str) -> str:
     """
     t = text.strip()
     if t in ("True", "False"):
-        return "yes" if t == "True" else "no"
-    if t == "":
-        return ""
-    if col.kind == "country":
-        return country_text(t)
+        return _("yes") if t == "True" else _("no")
+    if t == "" or col.kind == "country":
+        return country_text(t) if t else ""
+    return number(_reader_text_en(col, text))
+
+
+def _reader_text_en(col: Column, text: str) -> str:
+    t = text.strip()
     v = parse_number(t)
     if v is None:
         return text
