@@ -29,8 +29,7 @@ from .markup import (
 )
 from .pages import country_section, data_statement_section, lineage_section, methods_section, provenance_section
 from .sections import BANNER, COUNTRY_STEM, DEFAULT_THRESHOLD, SECTIONS
-from .translate import MissingTranslations, headline, language, missing_entries
-from .translate import gettext as _
+from .translate import MissingTranslations, language, missing_entries
 from .workbook import write_xlsx
 
 

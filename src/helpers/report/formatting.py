@@ -9,8 +9,9 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from .translate import gettext as _, number
 from .sections import INVALID_SHEET
+from .translate import gettext as _
+from .translate import number
 
 
 def esc(x: Any) -> str:

@@ -15,9 +15,10 @@ from typing import Any
 from .catalogue import column
 from .collect import parse_number, read_csv_rows, suppress
 from .formatting import esc, fmt, humanize_key, number_html, scalar_items
-from .translate import gettext as _, lang
 from .readable import mark_of, reader_text, suppression_notes, table_title
 from .sections import MAX_ROWS_SHOWN
+from .translate import gettext as _
+from .translate import lang
 
 CSS = """
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:0;color:#1b1b1b;background:#fff}

@@ -19,9 +19,10 @@ from typing import Any
 from .catalogue import Column
 from .collect import parse_number
 from .formatting import humanize_key
-from .translate import gettext as _, country_name, number
 from .inputs import country_label
 from .sections import COUNTRY_STEM
+from .translate import country_name, number
+from .translate import gettext as _
 
 #: Footnote references of the two suppression marks: primary ("<10") and secondary ("x").
 PRIMARY, SECONDARY = "s1", "s2"
