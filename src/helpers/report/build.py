@@ -14,7 +14,7 @@ from typing import Any
 from .. import lineage, paths
 from .collect import collect_outputs, section_of_stem
 from .dictionary import dictionary_rows, dictionary_section, undocumented_lines, write_dictionary
-from .formatting import esc, humanize_key, number_html, scalar_items, sheet_names
+from .formatting import esc, fmt, humanize_key, number_html, scalar_items, sheet_names
 from .inputs import is_synthetic
 from .markup import (
     CSS,
@@ -29,7 +29,9 @@ from .markup import (
 )
 from .pages import country_section, data_statement_section, lineage_section, methods_section, provenance_section
 from .sections import BANNER, COUNTRY_STEM, DEFAULT_THRESHOLD, SECTIONS
-from .translate import MissingTranslations, language, missing_entries
+from .translate import MissingTranslations, headline, language, missing
+from .translate import gettext as _
+from .translate import lang as page_lang
 from .workbook import write_xlsx
 
 
@@ -60,7 +62,7 @@ def build_report(root: Path | None = None, *, manifest: dict[str, Any] | None = 
     if lang != "en":
         with language(lang):
             text, _files = _page(root, manifest, write=False)
-            gaps = missing_entries()
+            gaps = missing()
         if gaps:
             raise MissingTranslations(lang, gaps)
         return {"html": write_text(root / "reports" / f"report.{lang}.html", text)}
@@ -108,62 +110,66 @@ def _page(root: Path, manifest: dict[str, Any] | None, *, write: bool) -> tuple[
             by_section.setdefault(sec, {"tables": [], "figures": []})[kind].append(stem)
 
     h = Html()
-    title = "Reintegration outcomes of returnees: comparative RSS analysis"
-    h('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
+    title = _("Reintegration outcomes of returnees: comparative RSS analysis")
+    h(f'<!DOCTYPE html>\n<html lang="{page_lang()}"><head><meta charset="utf-8">',
       '<meta name="viewport" content="width=device-width,initial-scale=1">',
-      f"<title>{esc(title)}{' (SYNTHETIC DATA)' if synthetic else ''}</title><style>{CSS}</style></head><body>")
+      f"<title>{esc(title)}{_(' (SYNTHETIC DATA)') if synthetic else ''}</title><style>{CSS}</style></head><body>")
     if synthetic:
-        h(f'<div class="banner" id="synthetic-banner" role="alert">{esc(BANNER)}</div>')
+        h(f'<div class="banner" id="synthetic-banner" role="alert">{esc(_(BANNER))}</div>')
+    built = esc(dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC'))
     h("<main>", f"<h1>{esc(title)}</h1>",
-      '<p class="muted">A rerun of the comparative analysis of <i>Mentoring Returnees: Study on Reintegration '
+      '<p class="muted">' + _("A rerun of the comparative analysis of <i>Mentoring Returnees: Study on Reintegration "
       "Outcomes Through a Comparative Lens</i> (IOM with Samuel Hall and the University of Sussex, 2020), scored "
       "with the Reintegration Sustainability Survey (RSS), on the data described in the "
-      '<a href="#data-statement">data statement</a>. Built '
-      f"<span data-volatile>{esc(dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC'))}</span> from the files "
-      "the notebooks wrote.</p>")
+      '<a href="#data-statement">data statement</a>. Built {built} from the files the notebooks wrote.',
+                              built=f"<span data-volatile>{built}</span>") + "</p>")
     if stale:
-        h(f'<div class="warn">Out of date: {len(stale)} notebook{"s" if len(stale) != 1 else ""} '
-          f"({esc(', '.join(stale))}) {'were' if len(stale) != 1 else 'was'} not rerun after "
-          f"{'their' if len(stale) != 1 else 'its'} inputs changed (a <code>--country</code> run). "
-          "Run <code>rss run</code> (<code>make report</code>) to bring the whole report up to date.</div>")
+        h('<div class="warn">' + (_("Out of date: {n} notebook ({names}) was not rerun after its inputs changed (a "
+                                    "<code>--country</code> run).", n=fmt(len(stale)), names=esc(", ".join(stale)))
+                                  if len(stale) == 1 else
+                                  _("Out of date: {n} notebooks ({names}) were not rerun after their inputs changed "
+                                    "(a <code>--country</code> run).", n=fmt(len(stale)), names=esc(", ".join(stale))))
+          + " " + _("Run <code>rss run</code> (<code>make report</code>) to bring the whole report up to date.")
+          + "</div>")
     failed_before = sorted(k for k, v in jobs.items() if v.get("status") != "ok")
     if failed_before:
-        h(f'<div class="warn">The last run of {esc(", ".join(failed_before))} did not succeed; the outputs shown '
-          "for them are from an earlier run, if any.</div>")
+        h('<div class="warn">' + _("The last run of {names} did not succeed; the outputs shown for them are from an "
+                                   "earlier run, if any.", names=esc(", ".join(failed_before))) + "</div>")
     if out.bad_numbers:
-        h(f'<div class="warn">Unreadable numbers files, left out: {esc(", ".join(sorted(out.bad_numbers)))}.</div>')
+        h('<div class="warn">' + _("Unreadable numbers files, left out: {names}.",
+                                   names=esc(", ".join(sorted(out.bad_numbers)))) + "</div>")
 
-    toc = [("summary", "Executive summary")] + [(s.id, f"{s.number}. {s.title}") for s in SECTIONS]
+    toc = [("summary", _("Executive summary"))] + [(s.id, f"{s.number}. {_(s.title)}") for s in SECTIONS]
     if by_section.get("other"):
-        toc.append(("other", "Other outputs"))
-    toc += [("methods", "Methods"), ("data-statement", "Data statement"), ("dictionary", "Data dictionary"),
-            ("provenance", "Provenance"),
-            ("lineage", "Where each output comes from")]
-    h('<nav class="toc"><h2>Contents</h2><ol>', *(f'<li><a href="#{i}">{esc(t)}</a></li>' for i, t in toc),
+        toc.append(("other", _("Other outputs")))
+    toc += [("methods", _("Methods")), ("data-statement", _("Data statement")), ("dictionary", _("Data dictionary")),
+            ("provenance", _("Provenance")),
+            ("lineage", _("Where each output comes from"))]
+    h(f'<nav class="toc"><h2>{esc(_("Contents"))}</h2><ol>', *(f'<li><a href="#{i}">{esc(t)}</a></li>' for i, t in toc),
       "</ol></nav>")
 
     # ---- executive summary
-    h('<section id="summary"><h2>Executive summary</h2>')
+    h(f'<section id="summary"><h2>{esc(_("Executive summary"))}</h2>')
     heads = [(sec, x) for sec in ("prepare", "cross_country", "mentoring", "weight_sensitivity")
              for x in headline_list(out.numbers.get(sec))]
     if prepare and not headline_list(prepare):
         bits = []
         if "n_surveys" in prepare:
-            bits.append(f"{number_html(prepare['n_surveys'], 'prepare.n_surveys')} surveys")
+            bits.append(_("{n} surveys", n=number_html(prepare['n_surveys'], 'prepare.n_surveys')))
         if "n_respondents" in prepare:
-            bits.append(f"of {number_html(prepare['n_respondents'], 'prepare.n_respondents')} returnees")
+            bits.append(_("of {n} returnees", n=number_html(prepare['n_respondents'], 'prepare.n_respondents')))
         if "n_countries" in prepare:
-            bits.append(f"in {number_html(prepare['n_countries'], 'prepare.n_countries')} countries")
+            bits.append(_("in {n} countries", n=number_html(prepare['n_countries'], 'prepare.n_countries')))
         if bits:
             scheme = prepare.get("scheme") or prepare.get("scheme_id")
-            h(f"<p>The analysis covers {' '.join(bits)}"
-              + (f", scored with scheme <code>{esc(scheme)}</code>" if scheme else "") + ".</p>")
+            h("<p>" + _("The analysis covers {what}", what=" ".join(bits))
+              + (_(", scored with scheme <code>{scheme}</code>", scheme=esc(scheme)) if scheme else "") + ".</p>")
     if heads:
-        h("<ul>", *(f'<li>{esc(x)} <span class="muted">({esc(sec)}.json)</span></li>' for sec, x in heads), "</ul>")
+        h("<ul>", *(f'<li>{esc(x)} <span class="muted">({esc(sec)}.json)</span></li>' for sec, x in ((sec, headline(x)) for sec, x in heads)), "</ul>")
     for s in SECTIONS:
         keyed = summary_items(out.numbers.get(s.id)) if headline_list(out.numbers.get(s.id)) else []
         if keyed:
-            h(f"<h4>{esc(s.number)}. {esc(s.title)}: headline numbers</h4><table><tbody>")
+            h(f"<h4>{esc(s.number)}. {esc(_('{title}: headline numbers', title=_(s.title)))}</h4><table><tbody>")
             h(*(f'<tr><td>{esc(humanize_key(k))}</td><td class="n">{number_html(v, f"{s.id}.{k}")}</td></tr>' for k, v in keyed))
             h("</tbody></table>")
     for s in SECTIONS:
@@ -173,36 +179,38 @@ def _page(root: Path, manifest: dict[str, Any] | None, *, write: bool) -> tuple[
         if not items:
             continue
         shown = key_first(items, 8)
-        h(f"<h4>{esc(s.number)}. {esc(s.title)}: key numbers</h4><table><tbody>")
+        h(f"<h4>{esc(s.number)}. {esc(_('{title}: key numbers', title=_(s.title)))}</h4><table><tbody>")
         h(*(f'<tr><td>{esc(humanize_key(k))}</td><td class="n">{number_html(v, f"{s.id}.{k}")}</td></tr>' for k, v in shown))
         h("</tbody></table>")
         if len(items) > len(shown):
-            h(f'<p class="muted">{len(items) - len(shown)} more in <a href="#{esc(s.id)}">section '
-              f"{esc(s.number)}</a>.</p>")
+            h('<p class="muted">' + _('{n} more in <a href="#{id}">section {number}</a>.', n=fmt(len(items) - len(shown)),
+                                      id=esc(s.id), number=esc(s.number)) + "</p>")
     missing = [s for s in SECTIONS if s.id != "country" and s.id not in out.numbers]
     if missing:
-        h('<p class="todo">Not computed yet: ' + ", ".join(f'<a href="#{s.id}">{esc(s.number)}. {esc(s.title)}</a>'
-                                                           for s in missing) + ".</p>")
-    h('<p class="muted">Every number in this summary is read from <code>reports/numbers.json</code>, written by '
-      "the notebooks; none is typed by hand.</p></section>")
+        h('<p class="todo">' + _("Not computed yet: {sections}.", sections=", ".join(
+            f'<a href="#{s.id}">{esc(s.number)}. {esc(_(s.title))}</a>' for s in missing)) + "</p>")
+    h('<p class="muted">' + _("Every number in this summary is read from <code>reports/numbers.json</code>, written "
+                              "by the notebooks; none is typed by hand.") + "</p></section>")
 
     # ---- sections
     for s in SECTIONS:
-        h(f'<section id="{s.id}"><h2>{esc(s.number)}. {esc(s.title)}</h2><p>{esc(s.intro)}</p>')
+        h(f'<section id="{s.id}"><h2>{esc(s.number)}. {esc(_(s.title))}</h2><p>{esc(_(s.intro))}</p>')
         if s.id == "country":
             country_section(h, countries, out, by_section.get("country", {}), jobs, threshold, sheets)
         else:
             files = by_section.get(s.id, {"tables": [], "figures": []})
             nums = out.numbers.get(s.id)
             if not files["tables"] and not files["figures"] and nums is None:
-                h(f'<p class="todo">Not computed yet: notebook <code>{esc(s.notebook)}</code> has written no '
-                  f"outputs (<code>reports/numbers/{esc(s.id)}.json</code>, <code>reports/tables/"
-                  f"{esc(s.prefixes[0])}*.csv</code>, <code>reports/figures/{esc(s.prefixes[0])}*</code>).</p>")
+                h('<p class="todo">' + _("Not computed yet: notebook <code>{notebook}</code> has written no outputs "
+                                         "(<code>reports/numbers/{id}.json</code>, <code>reports/tables/{prefix}*.csv"
+                                         "</code>, <code>reports/figures/{prefix}*</code>).", notebook=esc(s.notebook),
+                                         id=esc(s.id), prefix=esc(s.prefixes[0])) + "</p>")
             else:
                 found = headline_list(nums)
                 if found:
-                    h('<div class="findings"><b>Findings</b><ul>', *(f"<li>{esc(x)}</li>" for x in found),
-                      f'</ul><p class="muted">From <code>reports/numbers/{esc(s.id)}.json</code>.</p></div>')
+                    h(f'<div class="findings"><b>{esc(_("Findings"))}</b><ul>',
+                      *(f"<li>{esc(headline(x))}</li>" for x in found), '</ul><p class="muted">'
+                      + _("From <code>reports/numbers/{id}.json</code>.", id=esc(s.id)) + "</p></div>")
                 if nums is not None:
                     h(numbers_html(nums, s.id))
                 for kind, stem in ordered_files(files, s.lead):
@@ -213,7 +221,8 @@ def _page(root: Path, manifest: dict[str, Any] | None, *, write: bool) -> tuple[
         h("</section>")
     if by_section.get("other"):
         files = by_section["other"]
-        h('<section id="other"><h2>Other outputs</h2><p class="muted">Files whose names match no section.</p>')
+        h(f'<section id="other"><h2>{esc(_("Other outputs"))}</h2><p class="muted">'
+          f'{esc(_("Files whose names match no section."))}</p>')
         for stem in files["figures"]:
             h(figure_html(stem, out.figures[stem]))
         for stem in files["tables"]:

@@ -138,10 +138,6 @@ def _word(value: str) -> str:
 _ = gettext
 
 
-def missing_entries() -> list[str]:
-    return missing()
-
-
 class MissingTranslations(Exception):
     """``build_report(lang=...)`` met texts with no entry in the language's catalogue."""
 
