@@ -1,7 +1,8 @@
 """The report's longer sections: country pages, methods, the data statement, provenance and the
 lineage of every output.
 
-Imports: helpers.lineage, helpers.report.collect, helpers.report.formatting, helpers.report.inputs, helpers.report.markup, helpers.report.sections.
+Imports: helpers.lineage, helpers.report.collect, helpers.report.formatting, helpers.report.inputs, helpers.report.markup, helpers.report.sections,
+helpers.report.translate.
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ from .formatting import esc, fmt, humanize_key, number_html
 from .inputs import country_label
 from .markup import Html, figure_html, numbers_html, table_html
 from .sections import COUNTRY_STEM
+from .translate import country_name
+from .translate import gettext as _
 
 
 def country_section(h: Html, countries: list[str], out: Outputs, files: dict[str, list[str]],
                      jobs: dict[str, Any], threshold: int, sheets: dict[str, str]) -> None:
     if not countries:
-        h('<p class="todo">Not computed yet: no country in the scored data yet (run <code>rss run</code>).</p>')
+        h('<p class="todo">' + _("Not computed yet: no country in the scored data yet (run <code>rss run</code>).")
+          + "</p>")
         return
     nums = {c: out.numbers.get(f"country_{c}") for c in countries}
     dicts = [d for d in nums.values() if isinstance(d, dict)]
@@ -30,29 +34,29 @@ def country_section(h: Html, countries: list[str], out: Outputs, files: dict[str
     numeric = [k for k in dict.fromkeys(numeric) if all(k in d for d in dicts)]
     preferred = [k for k in ("n_surveys", "n_respondents", "mean_score_composite", "mean_composite") if k in numeric]
     common = (preferred + [k for k in numeric if k.startswith("mean_") and k not in preferred])[:5]
-    h('<table id="countries"><thead><tr><th>Country</th><th>Name</th>',
-      *(f"<th>{esc(humanize_key(k))}</th>" for k in common), "<th>Profile</th></tr></thead><tbody>")
+    h(f'<table id="countries"><thead><tr><th>{esc(_("Country"))}</th><th>{esc(_("Name"))}</th>',
+      *(f"<th>{esc(humanize_key(k))}</th>" for k in common), f"<th>{esc(_('Profile'))}</th></tr></thead><tbody>")
     for c in countries:
         job = next((v for v in jobs.values() if v.get("country") == c), None)
         has = isinstance(nums[c], dict) or any(COUNTRY_STEM.match(s).group(1) == c for s in
                                                [*files.get("tables", []), *files.get("figures", [])])
-        state = "computed" if has else "not computed yet"
+        state = _("computed") if has else _("not computed yet")
         if job and job.get("status") != "ok":
-            state += f" (last run: {job.get('status')})"
+            state += _(" (last run: {status})", status=job.get("status"))
         cells = "".join(f'<td class="n">{number_html(nums[c][k], f"country_{c}.{k}")}</td>' if isinstance(nums[c], dict)
                         and nums[c].get(k) is not None else "<td>—</td>" for k in common)
-        h(f'<tr><td><a href="#country-{esc(c)}">{esc(c)}</a></td><td>{esc(country_label(c))}</td>{cells}'
+        h(f'<tr><td><a href="#country-{esc(c)}">{esc(c)}</a></td><td>{esc(country_name(c, country_label(c)))}</td>{cells}'
           f"<td>{esc(state)}</td></tr>")
     h("</tbody></table>")
     for c in countries:
-        name = country_label(c)
+        name = country_name(c, country_label(c))
         h(f'<section class="country" id="country-{esc(c)}"><h3>{esc(c)}{" — " + esc(name) if name else ""}</h3>',
-          '<p class="muted"><a href="#countries">back to the country table</a></p>')
+          '<p class="muted"><a href="#countries">' + esc(_("back to the country table")) + "</a></p>")
         t = [s for s in files.get("tables", []) if COUNTRY_STEM.match(s).group(1) == c]
         f = [s for s in files.get("figures", []) if COUNTRY_STEM.match(s).group(1) == c]
         if not t and not f and nums[c] is None:
-            h(f'<p class="todo">Not computed yet: no outputs for {esc(c)} (<code>reports/numbers/country_{esc(c)}'
-              f".json</code>, <code>reports/tables/country_{esc(c)}_*.csv</code>).</p>")
+            h('<p class="todo">' + _("Not computed yet: no outputs for {c} (<code>reports/numbers/country_{c}.json</code>, "
+                                     "<code>reports/tables/country_{c}_*.csv</code>).", c=esc(c)) + "</p>")
         else:
             if nums[c] is not None:
                 h(numbers_html(nums[c], f"country_{c}"))
@@ -69,13 +73,14 @@ def methods_section(h: Html, prepare: dict[str, Any], threshold: int, numbers: d
     scheme = prepare.get("scheme") or prepare.get("scheme_id")
     thr = number_html(threshold, "prepare.disclosure_threshold" if "disclosure_threshold" in prepare else "default")
     placebo = mentoring.get("placebo_identified")
-    h('<section id="methods"><h2>Methods</h2>',
+    h('<section id="methods"><h2>' + _("Methods") + "</h2>", *(_(p, thr=thr, scheme=esc(scheme or "")) if p else ""
+                                                             for p in (
       "<h4>Scores</h4><p>Answers to the RSS questions are scored item by item (special codes 97/98/99 and empty "
       "answers are missing, never zero), averaged with the scheme's weights into the 15 indicators, the three "
       "dimension scores (economic, social, psychosocial) and a composite, each in [0, 1]; a dimension is missing "
-      "when too little of its weight was answered. "
-      + (f"This run used scheme <code>{esc(scheme)}</code>. " if scheme else "")
-      + "The workspace's default scheme follows the public shape of the RSS; it is <b>not</b> IOM's official "
+      "when too little of its weight was answered. ",
+      ("This run used scheme <code>{scheme}</code>. " if scheme else ""),
+      "The workspace's default scheme follows the public shape of the RSS; it is <b>not</b> IOM's official "
       "weight table.</p>",
       "<h4>Section 2: comparison, interdependence, determinants</h4><p>Country means with t-based 95% intervals "
       "(surveys of all waves pooled, clustered by respondent). Correlations of the dimensions are computed on each "
@@ -114,12 +119,12 @@ def methods_section(h: Html, prepare: dict[str, Any], threshold: int, numbers: d
       "migration and each assistance type, and the difference between groups in one model with common wave "
       "effects. <b>Robustness</b>: a placebo start one wave early on the surveys before mentoring; IPW and AIPW on "
       "the surveys with a propensity score in [0.1, 0.9] (Crump et al. 2009); the DiD on scores re-weighted by "
-      "principal components. "
-      + ("On these data the placebo check is <b>not identified</b>: mentoring always started between a "
+      "principal components. ",
+      ("On these data the placebo check is <b>not identified</b>: mentoring always started between a "
          "returnee's first and second survey, so no mentored returnee has two surveys before it, pre-trends "
          "cannot be tested, and the robustness table says so instead of showing an estimate. "
-         if placebo is False else "")
-      + "Bootstrap is not used: every variance is analytic.</p>",
+         if placebo is False else ""),
+      "Bootstrap is not used: every variance is analytic.</p>",
       "<h4>Section 4: weight sensitivity</h4><p>Within each dimension, the indicators are re-weighted by the first "
       "principal component of their correlation matrix (loadings made non-negative, scaled to sum to 1); the "
       "dimension scores and the composite are recomputed with the scheme's composite weights. The scheme's own "
@@ -144,7 +149,7 @@ def methods_section(h: Html, prepare: dict[str, Any], threshold: int, numbers: d
       "weights enter any estimate: <code>PanelOLS(weights=...)</code> takes inverse-variance (precision) weights, "
       "not survey weights, so survey weights, where the data has them, would not belong there.</p>",
       "<h4>Disclosure control</h4><p>No table or figure shows a cell built on fewer than "
-      f"{thr} respondents: such cells are suppressed and marked. For estimates the count is the respondents "
+      "{thr} respondents: such cells are suppressed and marked. For estimates the count is the respondents "
       "behind the row: the clusters, both sides of a mentoring comparison (mentored and not), the smaller cell of "
       "a category (e.g. a rare country of migration) or the group of a heterogeneity row.</p>",
       "<h4>What is not claimed</h4><ul><li>Mentored returnees were not randomly assigned: the mentoring estimates "
@@ -159,12 +164,12 @@ def methods_section(h: Html, prepare: dict[str, Any], threshold: int, numbers: d
       "the scheme's.</li>"
       "<li>The scores are not IOM's official RSS scores unless the official weight table was supplied as a scheme."
       "</li><li>Results on synthetic data say nothing about returnees; they only test the pipeline.</li></ul>"
-      f"<h4>Disclosure control</h4><p>No table or figure shows a cell built on fewer than {thr} respondents: such "
-      f"a cell's counts read \"&lt;{thr}\" and its values are left blank. Where the rows of a table add up to "
+      "<h4>Disclosure control</h4><p>No table or figure shows a cell built on fewer than {thr} respondents: such "
+      "a cell's counts read \"&lt;{thr}\" and its values are left blank. Where the rows of a table add up to "
       "something published (categories of a variable with their total, bands whose shares sum to one, country "
       "means beside the pooled mean), hidden rows could be recovered by subtraction, so in a group with a hidden "
       "row the rows with the next-smallest counts are hidden too (their counts read \"x\") until at least two "
-      f"are hidden and they hold at least {thr} respondents between them; figures leave out exactly the rows "
+      "are hidden and they hold at least {thr} respondents between them; figures leave out exactly the rows "
       "their tables hide.</p>"
       "<p><b>Linked tables.</b> The published tables, the workbook, this report and the key numbers are treated "
       "as one set of linked tables, as statistical offices do: every count they publish or hide is registered "
@@ -172,7 +177,7 @@ def methods_section(h: Html, prepare: dict[str, Any], threshold: int, numbers: d
       "since return...), and before release a differencing audit solves, for every hidden count, the smallest "
       "and largest value that all published counts together allow (linear programmes, by addition and "
       "subtraction along every registered margin at once). A hidden count whose bounds are less than "
-      f"{thr} apart fails the release, naming the cells that reveal it (<code>rss check</code>). What the "
+      "{thr} apart fails the release, naming the cells that reveal it (<code>rss check</code>). What the "
       "policy protects: counts of people (and their surveys) in any cross-classification. What it does not: "
       "the number of surveys and respondents of each country and in all (sample sizes), and counts that are "
       "the difference of two published totals -- such as the surveys without a given score, which are all "
@@ -184,10 +189,10 @@ def methods_section(h: Html, prepare: dict[str, Any], threshold: int, numbers: d
       "counted once however many of their surveys qualify), the item counts of the missingness tables and the "
       "sample sizes of model tables enter no sum and are not audited; the intruder is assumed to know that "
       "counts are not negative, not the suppression rule (which, being public, tells that two hidden rows "
-      f"summing to k hold at most k &minus; {thr} in the small one).</p>"
+      "summing to k hold at most k &minus; {thr} in the small one).</p>"
       "<p>Before release, every published file is also scanned for cells under the threshold, for respondent "
       "identifiers (as written or hashed) and for individual-level rows (<code>rss check</code>).</p>"
-      "</section>")
+      "</section>")))
 
 
 def data_statement_section(h: Html, man: dict[str, Any], root: Path, synthetic: bool | None, why: str,
