@@ -7,7 +7,7 @@ One row per table and column actually published: ``table`` (the file stem under
 and the workbook show) and ``description``.  A column the catalogue does not know is
 listed by :func:`dictionary_rows` so that the build can name it.
 
-Imports: helpers.io, helpers.report.catalogue, helpers.report.collect, helpers.report.formatting.
+Imports: helpers.io, helpers.report.catalogue, helpers.report.collect, helpers.report.formatting, helpers.report.translate.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from pathlib import Path
 
 from .catalogue import column
 from .collect import read_csv_rows
-from .formatting import esc
+from .formatting import esc, fmt
+from .translate import gettext as _
 
 HEADER = ["table", "column", "label", "description"]
 CATALOGUE = "src/helpers/report/columns.yml"
@@ -61,24 +62,26 @@ def dictionary_section(rows: list[list[str]], missing: list[tuple[str, str]]) ->
     for t, name, label, desc in rows:
         tables.setdefault(name, []).append(t)
         info[name] = (label, desc)
-    h = ['<section id="dictionary"><h2>Data dictionary</h2><p>Tables show their columns in words and their values '
-         "as a reader reads them: shares as percentages, yes/no for true/false, countries by name with their ISO "
+    h = [f'<section id="dictionary"><h2>{esc(_("Data dictionary"))}</h2><p>' + _("Tables show their columns in words "
+         "and their values as a reader reads them: shares as percentages, yes/no for true/false, countries by name with their ISO "
          "code. The CSV files in <code>reports/tables/</code> keep the column names and values as computed. Every "
          "column of every table is described in <code>reports/data_dictionary.csv</code> (one row per table and "
          "column: table, column, label, description) and in the sheet <code>dictionary</code> of "
          "<code>tables.xlsx</code>, whose table sheets show the labels in row 1 and the column names in row 2. "
          'Suppressed counts read <code>&lt;threshold</code> (primary) or <code>x</code> (secondary); a note under '
-         "each table says why.</p>"]
+         "each table says why.") + "</p>"]
     if missing:
-        h.append('<div class="warn">Columns with no description in the catalogue: '
-                 + esc("; ".join(f"{t}.{c}" for t, c in missing)) + ".</div>")
-    h.append(f"<details><summary>The {len(info)} distinct columns of {len({r[0] for r in rows})} tables</summary>"
-             "<table><thead><tr><th>Column</th><th>Label</th><th>Description</th><th>Tables</th></tr></thead><tbody>")
+        h.append('<div class="warn">' + _("Columns with no description in the catalogue: {names}.",
+                                           names=esc("; ".join(f"{t}.{c}" for t, c in missing))) + "</div>")
+    h.append("<details><summary>" + _("The {n} distinct columns of {k} tables", n=fmt(len(info)),
+                                      k=fmt(len({r[0] for r in rows}))) + "</summary><table><thead><tr>"
+             + "".join(f"<th>{esc(_(t))}</th>" for t in ("Column", "Label", "Description", "Tables"))
+             + "</tr></thead><tbody>")
     for name in sorted(info):
         label, desc = info[name]
         ts = tables[name]
-        where = esc(ts[0]) + (f" and {len(ts) - 1} more" if len(ts) > 1 else "")
-        h.append(f"<tr><td><code>{esc(name)}</code></td><td>{esc(label)}</td><td>{esc(desc)}</td>"
+        where = esc(ts[0]) + (_(" and {n} more", n=fmt(len(ts) - 1)) if len(ts) > 1 else "")
+        h.append(f"<tr><td><code>{esc(name)}</code></td><td>{esc(_(label))}</td><td>{esc(_(desc) if desc else '')}</td>"
                  f"<td>{where}</td></tr>")
     h.append("</tbody></table></details></section>")
     return "".join(h)
