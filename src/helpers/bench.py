@@ -115,6 +115,7 @@ class TreePeak:
         import psutil  # a dependency of ipykernel
 
         self.proc, self.interval, self.peak = psutil.Process(pid), interval, 0
+        self.largest = 0  # the largest resident memory of any one process of the tree
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
@@ -127,7 +128,9 @@ class TreePeak:
             try:
                 for p in [self.proc, *self.proc.children(recursive=True)]:
                     try:
-                        total += p.memory_info().rss
+                        rss = p.memory_info().rss
+                        total += rss
+                        self.largest = max(self.largest, rss)
                     except psutil.Error:
                         pass
             except psutil.Error:
@@ -504,6 +507,39 @@ def _scaling(opts: dict[str, Any]) -> dict[str, Any]:
     first, last = opts["scales"][0], opts["scales"][-1]
     res["seconds"], res["peak_mib"] = res[f"x{last}_seconds"], res[f"x{last}_peak_mib"]
     res["time_ratio"] = res[f"x{last}_seconds"] / res[f"x{first}_seconds"]
+    return res
+
+
+@bench("cluster", "full report at x50 (--scales, last) on the local pool and on `--cluster local` (a "
+       "LocalCluster of --jobs workers): time, peak memory of all processes and of the largest one, per-notebook "
+       "seconds (what the README's x1000 estimate uses)", "cluster within 15 % of the pool")
+def _cluster(opts: dict[str, Any]) -> dict[str, Any]:
+    scale = opts["scales"][-1]
+    root, env = _project(scale=scale)
+    res: dict[str, Any] = {"scale": scale, "jobs": opts["jobs"]}
+    try:
+        env = {**env, "RSS_KEEP_KERNELS": "0"}
+        for name, extra in (("pool", []), ("cluster", ["--cluster", "local"])):
+            _clear_outputs(root)
+            cmd = [sys.executable, "-m", "helpers.cli", "run", "--jobs", str(opts["jobs"]), *extra]
+            t0 = time.perf_counter()
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                                    cwd=root)
+            peak = TreePeak(proc.pid)
+            out, _ = proc.communicate()
+            seconds = time.perf_counter() - t0
+            tree = peak.stop()
+            if proc.returncode != 0:
+                raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out[-4000:]}")
+            jobs = json.loads((root / "reports" / ".manifest.json").read_text())["jobs"]
+            res[f"{name}_seconds"], res[f"{name}_peak_mib"] = seconds, tree
+            res[f"{name}_largest_process_mib"] = peak.largest / 2**20
+            res[f"{name}_notebook_seconds"] = {k: v["duration"] for k, v in sorted(jobs.items())}
+        res["surveys"] = json.loads((root / "reports" / "numbers.json").read_text())["prepare"]["n_surveys"]
+    finally:
+        _stop_and_remove(root)
+    res["seconds"], res["peak_mib"] = res["cluster_seconds"], res["cluster_peak_mib"]
+    res["cluster_over_pool"] = res["cluster_seconds"] / res["pool_seconds"]
     return res
 
 
