@@ -22,7 +22,7 @@ from test_runner import TIMEOUT, make_project, manifest, rss_run
 from helpers.runner import worker as runner_worker
 
 
-def _outputs(kernel: runner_worker._PoolKernel, code: str) -> list[str]:
+def _outputs(kernel: runner_worker.PoolKernel, code: str) -> list[str]:
     """Run ``code`` as a notebook cell would (stored in history) and return its stdout and its count."""
     from jupyter_core.utils import run_sync
 
@@ -39,7 +39,7 @@ def _outputs(kernel: runner_worker._PoolKernel, code: str) -> list[str]:
 
 @pytest.fixture
 def kernel(tmp_path):
-    k = runner_worker._PoolKernel(str(tmp_path), fresh=False)
+    k = runner_worker.PoolKernel(str(tmp_path), fresh=False)
     k.start()
     yield k
     k.stop()

@@ -11,7 +11,7 @@
 Bad options are refused with a message naming the option, the value found and
 what is expected (exit 2, nothing written).
 
-Imports: helpers.checks, helpers.io, helpers.loader, helpers.paths, helpers.report, helpers.runner, helpers.runner.pool, helpers.scheme, helpers.scoring, helpers.settings, helpers.synthetic.
+Imports: helpers.checks, helpers.io, helpers.loader, helpers.paths, helpers.report, helpers.runner, helpers.runner.cluster, helpers.runner.pool, helpers.scheme, helpers.scoring, helpers.settings, helpers.synthetic.
 """
 
 from __future__ import annotations
@@ -97,10 +97,11 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .runner import RunError, run
+    from .runner.cluster import cluster_address
 
     try:
         return run(country=args.country, jobs=args.jobs, timeout=args.timeout, data=args.data, scheme=args.scheme,
-                   force=args.force, fresh_kernels=args.fresh_kernels)
+                   force=args.force, fresh_kernels=args.fresh_kernels, cluster=cluster_address(args.cluster))
     except RunError as exc:
         print(f"rss run: {exc}", file=sys.stderr)
         return 2
@@ -173,6 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--fresh-kernels", action="store_true",
                    help="a new kernel for every notebook (default: each worker keeps one kernel, with the "
                         "scientific stack imported once, and resets it between notebooks)")
+    r.add_argument("--cluster", metavar="ADDRESS", help="run each notebook as a task of this dask.distributed "
+                   "scheduler (e.g. tcp://host:8786; `local`: a LocalCluster of --jobs workers on this machine); "
+                   "default: RSS_CLUSTER, else the local pool. Workers need the project folder at the same path")
     r.set_defaults(func=cmd_run)
 
     k = sub.add_parser("stop", help="stop the kernels the last `rss run` of this project kept warm for the next "

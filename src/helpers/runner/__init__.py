@@ -1,6 +1,6 @@
 """Run the notebook pipeline: ``rss run`` (and ``make report``).
 
-    rss run [--country ISO3] [--jobs N] [--timeout S] [--data PATH] [--scheme FILE] [--force]
+    rss run [--country ISO3] [--jobs N] [--timeout S] [--data PATH] [--scheme FILE] [--force] [--cluster ADDRESS]
 
 What it does, in order:
 
@@ -69,7 +69,7 @@ manifest), so a rerun starts its workers at once; while their kernels boot and t
 prepare step runs, a thread imports what the scored-data fingerprint needs.  The
 pooled papermill engine saves a running notebook every :data:`SAVE_EVERY` seconds and
 at its end rather than at the start and end of every cell, and records the cell it
-starts in a small marker file for the timeout message (:func:`_pool_engine`).
+starts in a small marker file for the timeout message (:func:`pool_engine`).
 
 Workers outlive the run that started them (:mod:`helpers.pool`): when a run ends (its
 notebooks succeeded or failed, but it was not interrupted or refused), each idle

@@ -1,7 +1,7 @@
 """``rss run``: checks the configuration, plans what is stale, runs it (:mod:`.executor`), records
 the manifest and builds the report when every notebook succeeded.
 
-Imports: helpers.io, helpers.paths, helpers.provenance, helpers.report, helpers.runner.executor, helpers.runner.fingerprint, helpers.runner.manifest, helpers.runner.plan, helpers.runner.pool, helpers.runner.progress, helpers.runner.registry, helpers.runner.summary, helpers.scheme, helpers.settings only.
+Imports: helpers.io, helpers.paths, helpers.provenance, helpers.report, helpers.runner.cluster, helpers.runner.executor, helpers.runner.fingerprint, helpers.runner.manifest, helpers.runner.plan, helpers.runner.pool, helpers.runner.progress, helpers.runner.registry, helpers.runner.summary, helpers.scheme, helpers.settings only.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def _pair_differs_cached(man: dict[str, Any], name: str, py: Path, ipynb: Path) 
 def run(*, country: str | None = None, jobs: int | None = None, timeout: float = DEFAULT_TIMEOUT,
         data: str | Path | None = None, scheme: str | Path | None = None, force: bool = False,
         registry: tuple[Notebook, ...] = REGISTRY, stream: TextIO | None = None, tty: bool | None = None,
-        fresh_kernels: bool = False) -> int:
+        fresh_kernels: bool = False, cluster: str | None = None) -> int:
     """Run the pipeline incrementally and rebuild the report; return the exit status.
 
     Parameters
@@ -131,6 +131,9 @@ def run(*, country: str | None = None, jobs: int | None = None, timeout: float =
     fresh_kernels
         Start a new kernel for every notebook instead of reusing each worker's kernel
         (slower; the outputs are the same, which ``tests/test_runner.py`` checks).
+    cluster
+        Run the notebooks as tasks of this ``dask.distributed`` scheduler (``"local"``:
+        a LocalCluster of ``jobs`` workers); default the local pool.  See :mod:`.cluster`.
 
     Returns
     -------
@@ -150,7 +153,8 @@ def run(*, country: str | None = None, jobs: int | None = None, timeout: float =
     with _lock(lay), _sigterm_interrupts():
         try:
             return _run(lay, progress, country=country, jobs=jobs or _count_cpus(), timeout=timeout, data=data,
-                        scheme=scheme, force=force, registry=registry, fresh=fresh_kernels, cleanups=cleanups)
+                        scheme=scheme, force=force, registry=registry, fresh=fresh_kernels, cleanups=cleanups,
+                        cluster=(cluster, jobs))
         finally:
             for cleanup in cleanups:
                 cleanup()
@@ -177,7 +181,7 @@ def _sigterm_interrupts():
 
 
 def _run(lay: Layout, progress: Progress, *, country, jobs, timeout, data, scheme, force, registry, fresh,
-         cleanups) -> int:
+         cleanups, cluster=(None, None)) -> int:
     t_start = time.time()
     from ..settings import SettingError, disclosure_threshold
     from . import pool
@@ -270,8 +274,14 @@ def _run(lay: Layout, progress: Progress, *, country, jobs, timeout, data, schem
         man["files"] = {**hasher.used}
         write_json(lay.manifest, man)
 
-    executor = Executor(lay, man, jobs=jobs, timeout=timeout, progress=progress, save=save, fresh=fresh,
-                        keep=keep, key=lambda: pool.key(lay.root, versions))
+    if cluster[0]:
+        from .cluster import ClusterExecutor
+
+        executor: Executor = ClusterExecutor(lay, man, address=cluster[0], jobs=cluster[1], timeout=timeout,
+                                             progress=progress, save=save)
+    else:
+        executor = Executor(lay, man, jobs=jobs, timeout=timeout, progress=progress, save=save, fresh=fresh,
+                            keep=keep, key=lambda: pool.key(lay.root, versions))
     cleanups.append(executor.close)  # whatever happens, no worker outlives the run but those keep() handed on
     ready = False
 
@@ -384,8 +394,7 @@ def _run(lay: Layout, progress: Progress, *, country, jobs, timeout, data, schem
         if not get_ready(len(todo)):
             return 2
         progress.line(f"rss run: {len(todo)} notebook{'s' if len(todo) != 1 else ''} to run "
-                      f"({len(rest) - len(todo)} up to date, {len(countries)} countries) on {jobs} "
-                      f"worker{'s' if jobs != 1 else ''}")
+                      f"({len(rest) - len(todo)} up to date, {len(countries)} countries) on {executor.where}")
         done_ok = {j.id for j in rest if j not in todo}
         results.update(executor.run(todo, done_ok))
     if executor.keep_for <= 0:

@@ -89,6 +89,22 @@ class _Slot:
         self.proc.release()
         return True
 
+    # what the scheduling loop of :meth:`Executor.run` asks of a running job's slot
+    def waitables(self) -> list[Any]:
+        return [self.conn, self.proc.sentinel]
+
+    def ended(self) -> tuple[bool, int | None]:
+        """Whether the worker died without reporting (and its exit code); it is reaped."""
+        if self.proc.is_alive():
+            return False, None
+        self.proc.join()
+        self.conn.close()
+        return True, self.proc.exitcode
+
+    def kill(self) -> None:
+        kill_process(self.proc)
+        self.conn.close()
+
     def join(self, timeout: float = 10.0) -> None:
         self.proc.join(timeout)
         if self.proc.is_alive():
@@ -119,7 +135,13 @@ class Executor:
         self.slots = 0  # workers started so far (their number names their log)
         self.git: dict[str, Any] | None = None
         self.durations: list[float] = []
+        self.slack = 0.0  # seconds past the timeout before the runner stops a job itself (a cluster's task stops first)
         self._imports: threading.Thread | None = None
+
+    @property
+    def where(self) -> str:
+        """How the progress line names where the notebooks run."""
+        return f"{self.jobs} worker{'s' if self.jobs != 1 else ''}"
 
     @property
     def key(self) -> str:
@@ -309,23 +331,20 @@ class Executor:
                     break
                 self.progress.status(sorted(running), self._eta(pending, running))
                 now = time.monotonic()
-                next_deadline = min(start + self.timeout for _s, start, _j in running.values())
-                wait([w for s, _t, _j in running.values() for w in (s.conn, s.proc.sentinel)],
+                next_deadline = min(start + self.timeout + self.slack for _s, start, _j in running.values())
+                wait(list(dict.fromkeys(w for s, _t, _j in running.values() for w in s.waitables())),
                      timeout=max(0.05, min(0.5 if self.progress.tty else 5.0, next_deadline - now)))
                 now = time.monotonic()
                 for jid, (slot, start, job) in list(running.items()):
                     if slot.done():
                         del running[jid]
                         results[jid] = self._finish(job, now - start, None, timed_out=False)
-                        self.idle.append(slot)
-                    elif not slot.proc.is_alive():
-                        slot.proc.join()
-                        slot.conn.close()
+                        self._free(slot)
+                    elif (dead := slot.ended())[0]:
                         del running[jid]
-                        results[jid] = self._finish(job, now - start, slot.proc.exitcode, timed_out=False)
-                    elif now - start > self.timeout:
-                        kill_process(slot.proc)
-                        slot.conn.close()
+                        results[jid] = self._finish(job, now - start, dead[1], timed_out=False)
+                    elif now - start > self.timeout + self.slack:
+                        slot.kill()
                         del running[jid]
                         results[jid] = self._finish(job, now - start, None, timed_out=True)
                     else:
@@ -333,7 +352,7 @@ class Executor:
                     self.progress.finished(jid, results[jid], self._eta(pending, running))
         except KeyboardInterrupt:
             for jid, (slot, start, job) in running.items():
-                kill_process(slot.proc)
+                slot.kill()
                 results[jid] = Result("interrupted", time.monotonic() - start)
                 self._record(job, results[jid])
                 for f in self.lay.running_files(jid):
@@ -351,15 +370,23 @@ class Executor:
                 sweep_temporaries(self.lay)
         return results
 
-    def _start(self, job: Job) -> _Slot:
+    def _free(self, slot: _Slot) -> None:
+        """A slot whose notebook finished: its worker waits for the next one."""
+        self.idle.append(slot)
+
+    def _spec(self, job: Job) -> dict[str, Any]:
+        """What a worker needs to run ``job`` (paths, parameters); the job's running files are cleared first."""
         lay = self.lay
         notebook, _marker, result = files = lay.running_files(job.id)
         for f in files:
             with contextlib.suppress(FileNotFoundError):
                 f.unlink()
-        spec = {"id": job.id, "input": str(lay.source(job.notebook)), "output": str(notebook),
+        return {"id": job.id, "input": str(lay.source(job.notebook)), "output": str(notebook),
                 "params": job.params, "cwd": str(lay.root), "log": str(lay.logs / f"{job.id}.log"),
                 "result": str(result)}
+
+    def _start(self, job: Job) -> _Slot:
+        spec = self._spec(job)
         slot = self.idle.pop(0) if self.idle else self._new_slot()
         slot.send(spec)
         return slot
@@ -372,6 +399,7 @@ class Executor:
             info = json.loads(res_file.read_text(encoding="utf-8"))
         with contextlib.suppress(FileNotFoundError):
             res_file.unlink()
+        timed_out = timed_out or (info or {}).get("status") == "timeout"  # a cluster's task stopped itself
         if timed_out:
             cell = _running_cell(tmp)
             info = {"status": "timeout", "ename": "Timeout",

@@ -131,7 +131,7 @@ _RENDER = ("import io as _io\nfrom matplotlib.figure import Figure as _F\n_f = _
            "_f.gca().set_title('x')\n_f.savefig(_io.BytesIO(), format='png')\ndel _io, _F, _f\n")
 
 
-#: Seconds between the saves of a running notebook (papermill saves it twice per cell, see :func:`_pool_engine`).
+#: Seconds between the saves of a running notebook (papermill saves it twice per cell, see :func:`pool_engine`).
 SAVE_EVERY = 5.0
 
 
@@ -140,7 +140,7 @@ def cell_marker(output: str | Path) -> Path:
     return Path(f"{output}.cell")
 
 
-def _pool_engine() -> str:
+def pool_engine() -> str:
     """Register (once) a papermill engine that runs a notebook on a kernel the caller started and keeps.
 
     It also saves the running notebook less often.  papermill writes the whole notebook,
@@ -209,14 +209,17 @@ def _pool_engine() -> str:
     return name
 
 
-class _PoolKernel:
+class PoolKernel:
     """One kernel of a worker: started once, warmed while idle, reset before each notebook, restarted if dead.
 
     With ``fresh=True`` every notebook gets a new kernel instead (the way a notebook runs on its own).
     """
 
-    def __init__(self, root: str, *, fresh: bool):
+    def __init__(self, root: str, *, fresh: bool, env: dict[str, str] | None = None, output: Any = None):
         self.root, self.fresh = root, fresh
+        # a cluster's task: variables set for the kernel over this process's environment, and the file its own
+        # output goes to (a local worker's descriptors 1 and 2 are its log already)
+        self.env, self.output = env, output
         self.km: Any = None
         self.kc: Any = None
         self.used = False  # has run a notebook since it started
@@ -246,7 +249,10 @@ class _PoolKernel:
         # blocking one, nbclient waits for a reply in a blocking call and never notices a kernel that died
         # (killed by a signal, out of memory) until the timeout.
         self.km = AsyncKernelManager(kernel_name="python3", kernel_spec_manager=KernelSpecManager(kernel_dirs=[]))
-        self._call(self.km.start_kernel, cwd=self.root)
+        extra: dict[str, Any] = {"env": {**os.environ, **self.env}} if self.env else {}
+        if self.output is not None:
+            extra.update(stdout=self.output, stderr=self.output)
+        self._call(self.km.start_kernel, cwd=self.root, **extra)
         self.kc = self.km.client()
         self.kc.start_channels()
         self._call(self.kc.wait_for_ready, timeout=120)
@@ -313,6 +319,14 @@ class _PoolKernel:
         self.km = None
 
 
+def failure(exc: BaseException) -> dict[str, Any]:
+    """The result a worker reports for a notebook that raised ``exc`` (papermill's cell and line when it has them)."""
+    if type(exc).__name__ == "PapermillExecutionError":
+        return {"status": "failed", "cell": exc.cell_index, "exec_count": exc.exec_count,
+                "ename": exc.ename, "evalue": exc.evalue, "line": _error_line(exc.traceback)}
+    return {"status": "failed", "ename": type(exc).__name__, "evalue": str(exc)}
+
+
 def serve(conn: Any, cfg: dict[str, Any]) -> None:
     """A worker: owns one kernel and executes the notebooks the runner sends, one at a time.
 
@@ -347,8 +361,8 @@ def serve(conn: Any, cfg: dict[str, Any]) -> None:
     import_papermill_fast()
     import papermill as pm
 
-    engine = _pool_engine()
-    kernel = _PoolKernel(cfg["root"], fresh=cfg["fresh"])
+    engine = pool_engine()
+    kernel = PoolKernel(cfg["root"], fresh=cfg["fresh"])
     # restart: seconds of a kernel start a notebook waited for (a start while no notebook was waiting is free);
     # new: the next notebook runs on a kernel nothing ran on before
     restart, new = 0.0, True
@@ -391,11 +405,7 @@ def serve(conn: Any, cfg: dict[str, Any]) -> None:
                                     kernel_name="python3", engine_name=engine, km=kernel.km, kc=kernel.kc,
                                     progress_bar=False, cwd=spec["cwd"], start_timeout=120)
             except BaseException as exc:  # noqa: BLE001 -- every failure is reported, none escapes the worker
-                if type(exc).__name__ == "PapermillExecutionError":
-                    result = {"status": "failed", "cell": exc.cell_index, "exec_count": exc.exec_count,
-                              "ename": exc.ename, "evalue": exc.evalue, "line": _error_line(exc.traceback)}
-                else:
-                    result = {"status": "failed", "ename": type(exc).__name__, "evalue": str(exc)}
+                result = failure(exc)
             write_text(spec["result"], json.dumps(result, default=str))  # atomic: the parent never reads half
             sys.stdout.flush()
             sys.stderr.flush()

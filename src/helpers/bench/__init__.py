@@ -46,7 +46,7 @@ Peak memory is the process's own ``ru_maxrss`` for single-process benchmarks; fo
 runs with workers and kernels it is the largest *sum* of the resident memory of the
 process tree, sampled every 0.1 s (shared pages count once per process: an upper bound).
 
-Imports: helpers.io, helpers.loader, helpers.paths, helpers.runner, helpers.runner.pool, helpers.scoring, helpers.synthetic.
+Imports: helpers.bench.measure, helpers.io, helpers.loader, helpers.paths, helpers.runner, helpers.runner.pool, helpers.scoring, helpers.synthetic.
 """
 
 from __future__ import annotations
@@ -60,16 +60,16 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import paths
-from .io import write_json
-from .runner.pool import KEEP_ENV, stop_kept
+from .. import paths
+from ..io import write_json
+from ..runner.pool import KEEP_ENV, stop_kept
+from .measure import TreePeak, peak_self_mib, run_measured, run_peaks
 
 __all__ = ["main"]
 
@@ -99,61 +99,6 @@ def bench(name: str, what: str, target: str, setup: Callable[[], None] | None = 
     return deco
 
 
-# ------------------------------------------------------------------------------------------------ measuring
-
-
-def _peak_self_mib() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-class TreePeak:
-    """Largest sum of resident memory of a process and its descendants, sampled every ``interval`` s."""
-
-    def __init__(self, pid: int, interval: float = 0.1):
-        import psutil  # a dependency of ipykernel
-
-        self.proc, self.interval, self.peak = psutil.Process(pid), interval, 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-
-    def _sample(self) -> None:
-        import psutil
-
-        while not self._stop.is_set():
-            total = 0
-            try:
-                for p in [self.proc, *self.proc.children(recursive=True)]:
-                    try:
-                        total += p.memory_info().rss
-                    except psutil.Error:
-                        pass
-            except psutil.Error:
-                pass
-            self.peak = max(self.peak, total)
-            self._stop.wait(self.interval)
-
-    def stop(self) -> float:
-        self._stop.set()
-        self._thread.join()
-        return self.peak / 2**20
-
-
-def _run_measured(cmd: list[str], **kw: Any) -> tuple[float, float, str]:
-    """Run ``cmd`` to completion; return (wall seconds, peak MiB of its process tree, its output).  Fails loudly."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
-    peak = TreePeak(proc.pid)
-    out, _ = proc.communicate()
-    seconds = time.perf_counter() - t0
-    mib = peak.stop()
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out[-4000:]}")
-    return seconds, mib, out
-
-
 def _project(data: Path | None = None, *, scale: float | None = None) -> tuple[Path, dict[str, str]]:
     """A fresh temporary project: the notebooks and a copy of ``data`` (or synthetic data at ``scale``)."""
     root = Path(tempfile.mkdtemp(prefix="rss-bench-"))
@@ -170,7 +115,7 @@ def _project(data: Path | None = None, *, scale: float | None = None) -> tuple[P
 
 
 def _rss_run(root: Path, env: dict[str, str], jobs: int) -> tuple[float, float]:
-    seconds, mib, _out = _run_measured([sys.executable, "-m", "helpers.cli", "run", "--jobs", str(jobs)], env=env,
+    seconds, mib, _out = run_measured([sys.executable, "-m", "helpers.cli", "run", "--jobs", str(jobs)], env=env,
                                        cwd=root)
     return seconds, mib
 
@@ -219,7 +164,7 @@ def export_script(root: Path, jobs: list[dict[str, Any]]) -> str:
 
 def _script_jobs(manifest: dict[str, Any]) -> list[dict[str, Any]]:
     """The jobs of a full run in dependency order: prepare, countries, once-notebooks."""
-    from .runner import REGISTRY as NOTEBOOKS
+    from ..runner import REGISTRY as NOTEBOOKS
 
     kinds = {nb.name: nb.kind for nb in NOTEBOOKS}
     order = {"prepare": 0, "country": 1, "once": 2}
@@ -239,8 +184,8 @@ def _make_big_parquet() -> None:
     target = _big_parquet()
     if target.exists():
         return
-    from .io import write_parquet
-    from .synthetic import simulate
+    from ..io import write_parquet
+    from ..synthetic import simulate
 
     df, _ = simulate(seed=1, scale=50)
     write_parquet(target, df)
@@ -266,7 +211,7 @@ def _report(opts: dict[str, Any]) -> dict[str, Any]:
         script.write_text(export_script(root, _script_jobs(manifest)))
         _stop_and_remove_kernels(root)
         _clear_outputs(root)
-        script_s, script_mib, out = _run_measured([sys.executable, str(script)], cwd=root, env=env)
+        script_s, script_mib, out = run_measured([sys.executable, str(script)], cwd=root, env=env)
         times = json.loads(next(ln for ln in out.splitlines() if ln.startswith("TIMES "))[6:])
     finally:
         _stop_and_remove(root)
@@ -427,7 +372,7 @@ def _bytecode_seconds() -> float:
 def _first_run(opts: dict[str, Any]) -> dict[str, Any]:
     import pandas as pd
 
-    from .io import write_csv
+    from ..io import write_csv
 
     _pristine_clone()
     env = {k: v for k, v in os.environ.items() if k not in ("RSS_ROOT", "RSS_DATA", KEEP_ENV)}
@@ -458,7 +403,7 @@ def _first_run(opts: dict[str, Any]) -> dict[str, Any]:
         subprocess.run(["git", "-C", str(CLONE), "checkout", "--quiet", "--", "."], check=True)
         script = CLONE / "all_notebooks.py"
         script.write_text(export_script(CLONE, _script_jobs(manifest)))
-        script_s, script_mib, _out = _run_measured([str(CLONE / ".venv" / "bin" / "python"), str(script)],
+        script_s, script_mib, _out = run_measured([str(CLONE / ".venv" / "bin" / "python"), str(script)],
                                                    cwd=CLONE, env=env)
         bytecode = _bytecode_seconds()
     finally:
@@ -479,14 +424,14 @@ def _first_run(opts: dict[str, Any]) -> dict[str, Any]:
 @bench("load_score_1m", "load + validate + score ~1,000,000 surveys from Parquet", "<= 2 s, <= 1024 MiB",
        setup=_make_big_parquet)
 def _load_score_1m(opts: dict[str, Any]) -> dict[str, Any]:
-    from .loader import load
-    from .scoring import score
+    from ..loader import load
+    from ..scoring import score
 
     t0 = time.perf_counter()
     res = load(_big_parquet())
     out = score(res.data, res.scheme)
     seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "peak_mib": _peak_self_mib(), "rows": len(out)}
+    return {"seconds": seconds, "peak_mib": peak_self_mib(), "rows": len(out)}
 
 
 @bench("scaling", "full report at the default size x1, x10, x50 (fresh project each): time and peak memory",
@@ -507,15 +452,40 @@ def _scaling(opts: dict[str, Any]) -> dict[str, Any]:
     return res
 
 
+@bench("cluster", "full report at x50 (--scales, last) on the local pool and on `--cluster local` (a "
+       "LocalCluster of --jobs workers): time, peak memory of all processes and of the largest one, per-notebook "
+       "seconds (what the README's x1000 estimate uses)", "cluster within 15 % of the pool")
+def _cluster(opts: dict[str, Any]) -> dict[str, Any]:
+    scale = opts["scales"][-1]
+    root, env = _project(scale=scale)
+    res: dict[str, Any] = {"scale": scale, "jobs": opts["jobs"]}
+    try:
+        env = {**env, "RSS_KEEP_KERNELS": "0"}
+        for name, extra in (("pool", []), ("cluster", ["--cluster", "local"])):
+            _clear_outputs(root)
+            cmd = [sys.executable, "-m", "helpers.cli", "run", "--jobs", str(opts["jobs"]), *extra]
+            seconds, tree, largest, _out = run_peaks(cmd, env=env, cwd=root)
+            jobs = json.loads((root / "reports" / ".manifest.json").read_text())["jobs"]
+            res[f"{name}_seconds"], res[f"{name}_peak_mib"] = seconds, tree
+            res[f"{name}_largest_process_mib"] = largest
+            res[f"{name}_notebook_seconds"] = {k: v["duration"] for k, v in sorted(jobs.items())}
+        res["surveys"] = json.loads((root / "reports" / "numbers.json").read_text())["prepare"]["n_surveys"]
+    finally:
+        _stop_and_remove(root)
+    res["seconds"], res["peak_mib"] = res["cluster_seconds"], res["cluster_peak_mib"]
+    res["cluster_over_pool"] = res["cluster_seconds"] / res["pool_seconds"]
+    return res
+
+
 @bench("make_test", "`make test` wall time (environment installed)", "well under 15 min")
 def _make_test(opts: dict[str, Any]) -> dict[str, Any]:
-    seconds, mib, _out = _run_measured(["make", "-C", str(paths.ROOT), "test"])
+    seconds, mib, _out = run_measured(["make", "-C", str(paths.ROOT), "test"])
     return {"seconds": seconds, "peak_mib": mib}
 
 
 @bench("synth_default", "generate and write the default synthetic dataset (~20,000 surveys)", "<= 5 s")
 def _synth_default(opts: dict[str, Any]) -> dict[str, Any]:
-    from .synthetic import write_dataset
+    from ..synthetic import write_dataset
 
     d = tempfile.mkdtemp()
     try:
@@ -524,16 +494,16 @@ def _synth_default(opts: dict[str, Any]) -> dict[str, Any]:
         seconds = time.perf_counter() - t0
     finally:
         shutil.rmtree(d, ignore_errors=True)
-    return {"seconds": seconds, "peak_mib": _peak_self_mib()}
+    return {"seconds": seconds, "peak_mib": peak_self_mib()}
 
 
 @bench("synth_1m", "simulate ~1,000,000 surveys in memory (scale 50)", "<= 60 s")
 def _synth_1m(opts: dict[str, Any]) -> dict[str, Any]:
-    from .synthetic import simulate
+    from ..synthetic import simulate
 
     t0 = time.perf_counter()
     df, _truth = simulate(seed=1, scale=50)
-    return {"seconds": time.perf_counter() - t0, "peak_mib": _peak_self_mib(), "rows": len(df)}
+    return {"seconds": time.perf_counter() - t0, "peak_mib": peak_self_mib(), "rows": len(df)}
 
 
 # ------------------------------------------------------------------------------------------------ driver
@@ -621,6 +591,3 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {out} ({time.perf_counter() - t0:.0f} s)")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())
