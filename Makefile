@@ -22,7 +22,8 @@ help: ## list the targets
 	@echo
 	@grep -hE '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-10s %s\n", $$1, $$2}'
 	@echo
-	@echo "  variables: RSS_DATA=path (input file or folder), COUNTRY=ISO3 (one country), JOBS=n"
+	@echo "  variables: RSS_DATA=path (input file or folder), COUNTRY=ISO3 (one country), JOBS=n,"
+	@echo "             REPORT_LANG=fr (also reports/report.fr.html, figures in French)"
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -63,8 +64,8 @@ data: $(STAMP) ## generate the synthetic default dataset into data/raw/synthetic
 	    && echo "synthetic data written to $(SYNTH) (planted effects in $(SYNTH)/truth.json)"; \
 	fi
 
-report: $(STAMP) $(if $(RSS_DATA),,data) ## validate and score the data, run every notebook, build reports/report.html, check it
-	$(RSS) run --jobs $(JOBS) $(if $(COUNTRY),--country $(COUNTRY))
+report: $(STAMP) $(if $(RSS_DATA),,data) ## validate and score the data, run every notebook, build reports/report.html (REPORT_LANG=fr: and report.fr.html), check it
+	$(RSS) run --jobs $(JOBS) $(if $(COUNTRY),--country $(COUNTRY)) $(if $(REPORT_LANG),--lang $(REPORT_LANG))
 	$(RSS) check
 
 NBVAL_ROOT := $(CURDIR)/.nbval

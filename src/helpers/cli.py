@@ -3,7 +3,7 @@
     rss validate PATH [--scheme FILE]          check input against the data contract
     rss score PATH -o OUT.parquet [--scheme]   validate, score, write atomically
     rss synth -o DIR [--seed N] [--scale X]    write the synthetic default dataset
-    rss run [--country ISO3] [--jobs N] ...    run the notebooks, build the report
+    rss run [--country ISO3] [--jobs N] ...    run the notebooks, build the report (--lang fr: and in French)
     rss stop                                   end the kernels a run kept warm (RSS_KEEP_KERNELS)
     rss report [--lang fr]                     rebuild the report from the outputs (fr: report.fr.html)
     rss check [--root DIR] ...                 scan reports/ for disclosure and identifier problems
@@ -11,7 +11,7 @@
 Bad options are refused with a message naming the option, the value found and
 what is expected (exit 2, nothing written).
 
-Imports: helpers.checks, helpers.io, helpers.loader, helpers.paths, helpers.report, helpers.runner, helpers.runner.cluster, helpers.runner.pool, helpers.scheme, helpers.scoring, helpers.settings, helpers.synthetic.
+Imports: helpers.checks, helpers.i18n, helpers.io, helpers.loader, helpers.paths, helpers.report, helpers.runner, helpers.runner.cluster, helpers.runner.pool, helpers.scheme, helpers.scoring, helpers.settings, helpers.synthetic.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import argparse
 import math
 import sys
 from pathlib import Path
+
+from .i18n import LANGS
 
 __all__ = ["main"]
 
@@ -101,7 +103,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     try:
         return run(country=args.country, jobs=args.jobs, timeout=args.timeout, data=args.data, scheme=args.scheme,
-                   force=args.force, fresh_kernels=args.fresh_kernels, cluster=cluster_address(args.cluster))
+                   force=args.force, fresh_kernels=args.fresh_kernels, cluster=cluster_address(args.cluster),
+                   lang=args.lang)
     except RunError as exc:
         print(f"rss run: {exc}", file=sys.stderr)
         return 2
@@ -177,6 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--cluster", metavar="ADDRESS", help="run each notebook as a task of this dask.distributed "
                    "scheduler (e.g. tcp://host:8786; `local`: a LocalCluster of --jobs workers on this machine); "
                    "default: RSS_CLUSTER, else the local pool. Workers need the project folder at the same path")
+    r.add_argument("--lang", choices=LANGS, default="en",
+                   help="fr: also draw the figures in French and build reports/report.fr.html beside report.html "
+                        "(switching language reruns the notebooks, whose figures change)")
     r.set_defaults(func=cmd_run)
 
     k = sub.add_parser("stop", help="stop the kernels the last `rss run` of this project kept warm for the next "
@@ -184,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     k.set_defaults(func=cmd_stop)
 
     t = sub.add_parser("report", help="rebuild reports/report.html and tables.xlsx from the notebooks' outputs")
-    t.add_argument("--lang", choices=("en", "fr"), default="en",
+    t.add_argument("--lang", choices=LANGS, default="en",
                    help="language of the page: fr writes reports/report.fr.html beside the English report.html "
                         "(and leaves tables.xlsx and numbers.json as they are)")
     t.set_defaults(func=cmd_report)

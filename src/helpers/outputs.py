@@ -45,7 +45,7 @@ says it is not built on respondents.
 ``reports/.disclosure/<name>.json``, which ``rss check`` (:mod:`helpers.checks`)
 reads to verify every published table.
 
-Imports: helpers.disclosure, helpers.io, helpers.paths.
+Imports: helpers.disclosure, helpers.i18n, helpers.io, helpers.paths.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import io, paths
+from . import i18n, io, paths
 from .disclosure import (
     DEFAULT_THRESHOLD,
     SECONDARY_MARK,
@@ -174,6 +174,7 @@ def save_figure(fig: Any, name: str) -> list[Path]:
 
     _check_name(name)
     written = []
+    engine = fig.get_layout_engine()
     meta = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None}}
     try:
         with mpl.rc_context({"svg.hashsalt": SVG_HASHSALT, "svg.fonttype": "path"}):
@@ -182,11 +183,46 @@ def save_figure(fig: Any, name: str) -> list[Path]:
                 with io.atomic_path(target) as tmp:
                     fig.savefig(tmp, format=fmt, dpi=PNG_DPI, metadata=meta[fmt])
                 written.append(target)
-                if fig.get_layout_engine() is not None:  # laid out by this first draw: keep those positions
+                if engine is not None:  # laid out by this first draw: keep those positions
                     fig.set_layout_engine("none")
+            _translated(fig, name, meta["png"], engine)
     finally:
         plt.close(fig)
     return written
+
+
+def translated_figure(name: str, lang: str) -> Path:
+    """Where :func:`save_figure` writes the ``lang`` version of figure ``name`` (PNG only: what the report shows)."""
+    return paths.FIGURES / lang / f"{name}.png"
+
+
+def figure_gaps(name: str, lang: str) -> Path:
+    """The texts of figure ``name`` with no ``lang`` entry (a JSON list), written only when there are some."""
+    return paths.FIGURES / lang / f"{name}.missing.json"
+
+
+def _translated(fig: Any, name: str, meta: dict[str, Any], engine: Any) -> None:
+    """Write the figure in each language ``RSS_REPORT_LANG`` asks for; remove the others' stale files.
+
+    The English files are written first; the texts are then translated in place
+    (:func:`helpers.i18n.translate_figure`) and laid out again by the figure's own engine.
+    """
+    wanted = i18n.report_langs()
+    for lang in i18n.LANGS[1:]:
+        target, gaps = translated_figure(name, lang), figure_gaps(name, lang)
+        if lang not in wanted:
+            target.unlink(missing_ok=True)  # from an earlier run: it would show what this run no longer computes
+            gaps.unlink(missing_ok=True)
+            continue
+        missing = i18n.translate_figure(fig, lang)
+        if engine is not None:
+            fig.set_layout_engine(engine)
+        with io.atomic_path(target) as tmp:
+            fig.savefig(tmp, format="png", dpi=PNG_DPI, metadata=meta)
+        if missing:
+            io.write_json(gaps, missing)
+        else:
+            gaps.unlink(missing_ok=True)
 
 
 def clean_numbers(obj: Any, *, decimals: int = NUMBER_DECIMALS) -> Any:

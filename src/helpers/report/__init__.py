@@ -45,8 +45,10 @@ from .formatting import esc, fmt, sheet_names
 from .inputs import is_synthetic, report_key
 from .markup import CSS
 from .sections import BANNER, DEFAULT_THRESHOLD, MAX_ROWS_SHOWN, N_COLUMNS, SECTIONS, Section
+from .translate import MissingTranslations
 
 __all__ = [
+    "MissingTranslations",
     "SECTIONS",
     "BANNER",
     "build_report",

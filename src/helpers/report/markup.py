@@ -9,6 +9,7 @@ helpers.report.sections.
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from .formatting import esc, fmt, humanize_key, number_html, scalar_items
 from .readable import mark_of, reader_text, suppression_notes, table_title
 from .sections import MAX_ROWS_SHOWN
 from .translate import gettext as _
-from .translate import lang
+from .translate import lang, note_missing
 
 CSS = """
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:0;color:#1b1b1b;background:#fff}
@@ -134,12 +135,27 @@ def _footnoted(head: list[str], body: list[list[str]], *, long: int = 24,
     return out, notes
 
 
+def figure_in(folder: Path, stem: str, language: str) -> tuple[Path, list[str]]:
+    """The ``language`` PNG of figure ``stem`` and its texts without an entry (one if the PNG is not there)."""
+    path = folder / language / f"{stem}.png"
+    if not path.is_file():
+        return folder / f"{stem}.png", [f"figure {stem} has no {language} version: run `rss run --lang {language}`"]
+    gaps = path.with_name(f"{stem}.missing.json")
+    return path, ([f"figure {stem}: {t}" for t in json.loads(gaps.read_text(encoding="utf-8"))]
+                  if gaps.is_file() else [])
+
+
 def figure_html(stem: str, path: Path) -> str:
+    """The figure as an embedded image; in French, the French PNG the notebook drew beside it
+    (``figures/fr/<stem>.png``, :func:`helpers.outputs.save_figure`), its untranslated texts reported missing."""
+    if lang() != "en":
+        path, gaps = figure_in(path.parent, stem, lang())
+        for text in gaps:
+            note_missing(text)
     mime = "image/png" if path.suffix.lower() == ".png" else "image/svg+xml"
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     return (f'<figure id="figure-{esc(stem)}"><img src="data:{mime};base64,{data}" alt="{esc(humanize_key(stem))}">'
             f"<figcaption>{esc(humanize_key(stem))} <span class=\"mono\">({esc(path.name)})</span>"
-            + (f' <span class="muted">({esc(_("Figure in English"))})</span>' if lang() != "en" else "")
             + "</figcaption></figure>")
 
 

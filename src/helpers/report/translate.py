@@ -62,6 +62,12 @@ def missing() -> list[str]:
     return list(_state["missing"])
 
 
+def note_missing(text: str) -> None:
+    """Record a text of the page that has no entry in the current language (e.g. a figure's label)."""
+    if _state["lang"] != "en":
+        _state["missing"][text] = True
+
+
 def gettext(msgid: str, *, context: str | None = None, **values: Any) -> str:
     """``msgid`` in the current language, with ``{name}`` placeholders filled from ``values``."""
     text = msgid

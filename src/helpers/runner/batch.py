@@ -1,7 +1,7 @@
 """``rss run``: checks the configuration, plans what is stale, runs it (:mod:`.executor`), records
 the manifest and builds the report when every notebook succeeded.
 
-Imports: helpers.io, helpers.paths, helpers.provenance, helpers.report, helpers.runner.cluster, helpers.runner.executor, helpers.runner.fingerprint, helpers.runner.manifest, helpers.runner.plan, helpers.runner.pool, helpers.runner.progress, helpers.runner.registry, helpers.runner.summary, helpers.scheme, helpers.settings only.
+Imports: helpers.i18n, helpers.io, helpers.paths, helpers.provenance, helpers.report, helpers.runner.cluster, helpers.runner.executor, helpers.runner.fingerprint, helpers.runner.manifest, helpers.runner.plan, helpers.runner.pool, helpers.runner.progress, helpers.runner.registry, helpers.runner.summary, helpers.scheme, helpers.settings only.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from .. import paths
+from .. import i18n, paths
 from ..provenance import FileHasher, git_state, helpers_hash, package_versions, sha256_json
 from .executor import Executor, expected_seconds, sweep_temporaries
 from .fingerprint import DATA_SUFFIXES, input_files, notebook_hash, scored_fingerprint
@@ -59,6 +59,7 @@ def _prune_countries(lay: Layout, man: dict[str, Any], countries: set[str], coun
                 gone.add(m.group(1))
     for c in sorted(gone):
         doomed = [*(lay.reports / "tables").glob(f"country_{c}_*"), *(lay.reports / "figures").glob(f"country_{c}_*"),
+                  *(lay.reports / "figures").glob(f"*/country_{c}_*"),
                   *(lay.reports / ".disclosure").glob(f"country_{c}_*"), lay.reports / "numbers" / f"country_{c}.json"]
         for nb in country_nbs:
             doomed += [lay.output(f"{nb.name}_{c}"), lay.failed(f"{nb.name}_{c}"), lay.logs / f"{nb.name}_{c}.log"]
@@ -110,7 +111,7 @@ def _pair_differs_cached(man: dict[str, Any], name: str, py: Path, ipynb: Path) 
 def run(*, country: str | None = None, jobs: int | None = None, timeout: float = DEFAULT_TIMEOUT,
         data: str | Path | None = None, scheme: str | Path | None = None, force: bool = False,
         registry: tuple[Notebook, ...] = REGISTRY, stream: TextIO | None = None, tty: bool | None = None,
-        fresh_kernels: bool = False, cluster: str | None = None) -> int:
+        fresh_kernels: bool = False, cluster: str | None = None, lang: str = "en") -> int:
     """Run the pipeline incrementally and rebuild the report; return the exit status.
 
     Parameters
@@ -134,6 +135,10 @@ def run(*, country: str | None = None, jobs: int | None = None, timeout: float =
     cluster
         Run the notebooks as tasks of this ``dask.distributed`` scheduler (``"local"``:
         a LocalCluster of ``jobs`` workers); default the local pool.  See :mod:`.cluster`.
+    lang
+        ``"fr"``: the notebooks also draw their figures in French (``RSS_REPORT_LANG``, part of
+        every notebook's key, so switching language reruns them) and ``reports/report.fr.html`` is
+        built beside ``report.html``; a text without a French entry fails the run (exit 1) naming it.
 
     Returns
     -------
@@ -147,6 +152,12 @@ def run(*, country: str | None = None, jobs: int | None = None, timeout: float =
         raise RunError(f"--jobs must be a whole number of notebooks run at once, >= 1; found {jobs!r}")
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:  # also NaN
         raise RunError(f"--timeout must be a number of seconds > 0; found {timeout!r}")
+    if lang not in i18n.LANGS:
+        raise RunError(f"--lang {lang!r}: expected one of {', '.join(i18n.LANGS)}")
+    if lang == "en":
+        os.environ.pop(i18n.LANG_ENV, None)
+    else:
+        os.environ[i18n.LANG_ENV] = lang
     lay = Layout(paths.ROOT)
     progress = Progress(stream, tty=tty)
     cleanups: list[Any] = []
@@ -423,8 +434,10 @@ def _run(lay: Layout, progress: Progress, *, country, jobs, timeout, data, schem
     from .. import report as _report  # cheap: heavy imports happen inside build_report
 
     key = _report.report_key(lay.root, man, hasher)
+    langs = i18n.report_langs()
     current = (man.get("report", {}).get("key") == key and (lay.reports / "report.html").is_file()
-               and (lay.reports / "tables.xlsx").is_file())
+               and (lay.reports / "tables.xlsx").is_file()
+               and all((lay.reports / f"report.{x}.html").is_file() for x in langs))
     built = False
     if not current or results:
         progress.line("rss run: building reports/report.html and reports/tables.xlsx ...")
@@ -432,6 +445,15 @@ def _run(lay: Layout, progress: Progress, *, country, jobs, timeout, data, schem
             executor.git = git_state(lay.root)
         man["run"]["git"] = executor.git
         _report.build_report(lay.root, manifest=man)
+        for x in langs:
+            progress.line(f"rss run: building reports/report.{x}.html ...")
+            try:
+                _report.build_report(lay.root, manifest=man, lang=x)
+            except _report.MissingTranslations as exc:
+                (lay.reports / f"report.{x}.html").unlink(missing_ok=True)
+                progress.line(f"rss run: {exc}")
+                save()
+                return 1
         man["report"] = {"key": _report.report_key(lay.root, man, hasher),
                          "built": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
         built = True

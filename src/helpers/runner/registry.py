@@ -18,7 +18,7 @@ MAX_MESSAGE_LINES = 12
 
 
 #: Environment variables the notebooks read (besides RSS_ROOT/RSS_DATA): a change reruns every notebook.
-NOTEBOOK_ENV = ("RSS_DISCLOSURE_THRESHOLD",)
+NOTEBOOK_ENV = ("RSS_DISCLOSURE_THRESHOLD", "RSS_REPORT_LANG")
 
 
 #: Column prefixes whose pooled medians every country profile shows (see the module notes).
