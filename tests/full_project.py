@@ -25,7 +25,8 @@ COUNTRIES = ("CIV", "GIN", "MAR", "SEN", "SOM")
 
 @pytest.fixture(scope="session")
 def full_project(tmp_path_factory) -> Path:
-    """Root of a project after ``rss run --jobs 2`` of every notebook in ``notebooks/`` (all succeeded)."""
+    """Root of a project after ``rss run --jobs 2 --lang fr`` of every notebook in ``notebooks/`` (all succeeded):
+    the figures in English and in French, ``report.html`` and ``report.fr.html``."""
 
     def build(root: Path) -> None:
         (root / "notebooks").mkdir(parents=True)
@@ -39,7 +40,7 @@ def full_project(tmp_path_factory) -> Path:
         raw.mkdir(parents=True)
         for name in FILES:
             shutil.copy2(gen / name, raw / name)
-        r = run_rss(root, "run", "--jobs", "2", "--timeout", "240", timeout=600)
+        r = run_rss(root, "run", "--jobs", "2", "--timeout", "240", "--lang", "fr", timeout=600)
         (root.parent / "run_stderr.txt").write_text(r.stderr)
         assert r.returncode == 0, r.stderr
 

@@ -4,7 +4,7 @@ another's private names, and no module grows past about 600 lines.
 The layers (a module may import its own layer and the ones below, never one above; lazy
 imports inside functions count too):
 
-0. ``paths``, ``settings``, ``io``, ``provenance``: files, settings, hashes and versions;
+0. ``paths``, ``settings``, ``io``, ``provenance``, ``i18n``: files, settings, hashes and versions, languages;
 1. ``loader``, ``scheme``, ``scoring``, ``scored``, ``design``, ``disclosure``: the data and its scores;
 2. ``stats``, ``describe``, ``synthetic``: the analysis;
 3. ``outputs``, ``cache``, ``nbcheck``: publishing what the notebooks compute, their memo cache and
@@ -31,7 +31,7 @@ PACKAGE = ROOT / "src" / "helpers"
 NOTEBOOKS = ROOT / "notebooks"
 
 LAYERS: dict[str, int] = {
-    **dict.fromkeys(("paths", "settings", "io", "provenance"), 0),
+    **dict.fromkeys(("paths", "settings", "io", "provenance", "i18n"), 0),
     **dict.fromkeys(("loader", "scheme", "scoring", "scored", "design", "disclosure"), 1),
     **dict.fromkeys(("stats", "describe", "synthetic"), 2),
     **dict.fromkeys(("outputs", "nbcheck", "cache"), 3),
@@ -175,7 +175,7 @@ def test_every_module_says_its_one_idea_first():
 def declared_imports(doc: str) -> set[str] | None:
     """The helpers modules a docstring's ``Imports:`` paragraph names (None without one)."""
     m = re.search(r"^Imports:(.*?)(?:\n\s*\n|\Z)", doc, re.S | re.M)
-    return None if m is None else set(re.findall(r"helpers(?:\.[a-z_]+)+", m.group(1)))
+    return None if m is None else set(re.findall(r"helpers(?:\.[a-z_][a-z0-9_]*)+", m.group(1)))
 
 
 def test_every_module_says_what_it_imports_and_says_it_truly():
