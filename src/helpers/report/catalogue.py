@@ -25,6 +25,10 @@ class Column:
     description: str
     kind: str
     documented: bool = True
+    #: For a family name: the pattern's (label, description) templates ...
+    pattern: tuple[str, str] | None = None
+    #: ... and what fills them: (field, word family or ``base``, English text).
+    parts: tuple[tuple[str, str, str], ...] = ()
 
 
 @functools.lru_cache(maxsize=1)
@@ -72,15 +76,19 @@ def lookup(name: str) -> Column | None:
         if not m:
             continue
         fields: dict[str, str] = {}
+        parts: list[tuple[str, str, str]] = []
         kind = p.get("kind")
         for g, v in m.groupdict().items():
             if g == "base":
                 b = cat["columns"][v]
                 fields["base"], kind = b["label"], kind or b["kind"]
                 fields["base_description"] = b["description"]
+                parts += [("base", "base", b["label"]), ("base_description", "base", b["description"])]
             else:
                 fields[g] = cat["words"][g][v]
-        return Column(name, p["label"].format(**fields), p["description"].format(**fields), kind or "number")
+                parts.append((g, g, fields[g]))
+        return Column(name, p["label"].format(**fields), p["description"].format(**fields), kind or "number",
+                      pattern=(p["label"], p["description"]), parts=tuple(parts))
     return None
 
 

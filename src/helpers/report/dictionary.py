@@ -7,7 +7,8 @@ One row per table and column actually published: ``table`` (the file stem under
 and the workbook show) and ``description``.  A column the catalogue does not know is
 listed by :func:`dictionary_rows` so that the build can name it.
 
-Imports: helpers.io, helpers.report.catalogue, helpers.report.collect, helpers.report.formatting, helpers.report.translate.
+Imports: helpers.io, helpers.report.catalogue, helpers.report.collect, helpers.report.formatting, helpers.report.translate,
+helpers.report.values.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .catalogue import column
 from .collect import read_csv_rows
 from .formatting import esc, fmt
 from .translate import gettext as _
+from .values import column_description, column_label
 
 HEADER = ["table", "column", "label", "description"]
 CATALOGUE = "src/helpers/report/columns.yml"
@@ -75,13 +77,13 @@ def dictionary_section(rows: list[list[str]], missing: list[tuple[str, str]]) ->
                                            names=esc("; ".join(f"{t}.{c}" for t, c in missing))) + "</div>")
     h.append("<details><summary>" + _("The {n} distinct columns of {k} tables", n=fmt(len(info)),
                                       k=fmt(len({r[0] for r in rows}))) + "</summary><table><thead><tr>"
-             + "".join(f"<th>{esc(_(t))}</th>" for t in ("Column", "Label", "Description", "Tables"))
+             + "".join(f"<th>{esc(t)}</th>" for t in (_("Column"), _("Label"), _("Description"), _("Tables")))
              + "</tr></thead><tbody>")
     for name in sorted(info):
-        label, desc = info[name]
         ts = tables[name]
         where = esc(ts[0]) + (_(" and {n} more", n=fmt(len(ts) - 1)) if len(ts) > 1 else "")
-        h.append(f"<tr><td><code>{esc(name)}</code></td><td>{esc(_(label))}</td><td>{esc(_(desc) if desc else '')}</td>"
+        c = column(name)
+        h.append(f"<tr><td><code>{esc(name)}</code></td><td>{esc(column_label(c))}</td><td>{esc(column_description(c))}</td>"
                  f"<td>{where}</td></tr>")
     h.append("</tbody></table></details></section>")
     return "".join(h)

@@ -1,7 +1,7 @@
 """Formatting values for the page: escaping, numbers (thousands, decimals), key names in words
 and workbook sheet names.
 
-Imports: helpers.report.translate, helpers.report.sections.
+Imports: helpers.report.translate, helpers.report.sections, helpers.report.values.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 from .sections import INVALID_SHEET
 from .translate import gettext as _
 from .translate import number
+from .values import humanize_key_en, key_label, number_text
 
 
 def esc(x: Any) -> str:
@@ -48,29 +49,23 @@ def fmt_en(v: Any) -> str:
     return str(v)
 
 
-_ACRONYMS = {"did": "DiD", "ipw": "IPW", "aipw": "AIPW", "ci": "CI", "ols": "OLS", "fe": "FE", "pca": "PCA"}
-
-
 def humanize_key(key: str) -> str:
-    """:func:`humanize_key_en` in the report's language."""
-    return _(humanize_key_en(key))
-
-
-def humanize_key_en(key: str) -> str:
-    """A key or file stem as a label.
+    """:func:`helpers.report.values.humanize_key_en` in the report's language (:func:`~helpers.report.values.key_label`).
 
     Examples
     --------
-    >>> humanize_key_en("did_composite_ci_low"), humanize_key("prepare.n_surveys")
+    >>> humanize_key("did_composite_ci_low"), humanize_key("prepare.n_surveys")
     ('DiD composite CI low', 'Prepare: n surveys')
     """
-    k = key.replace("_", " ").replace(".", ": ").strip()
-    k = " ".join(_ACRONYMS.get(w, w) for w in k.split(" "))
-    return k[:1].upper() + k[1:]
+    return key_label(key)
+
+
+__all__ = ["esc", "fmt", "fmt_en", "humanize_key", "humanize_key_en", "number_html", "scalar_items", "sheet_names"]
 
 
 def number_html(value: Any, key: str) -> str:
-    return f'<span class="num" data-key="{esc(key)}">{esc(fmt(value))}</span>'
+    text = number_text(key, value) if isinstance(value, str) else fmt(value)
+    return f'<span class="num" data-key="{esc(key)}">{esc(text)}</span>'
 
 
 def scalar_items(obj: Any, prefix: str = "", depth: int = 0) -> list[tuple[str, Any]]:

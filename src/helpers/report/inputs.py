@@ -1,7 +1,7 @@
 """What the report says about its inputs: whether the data is synthetic and why, country names,
 and the key that tells whether the report must be rebuilt.
 
-Imports: helpers.paths.
+Imports: helpers.paths, helpers.report.translate.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import paths
+from .translate import N_
 
 
 def _input_dir(manifest: dict[str, Any], root: Path) -> Path | None:
@@ -42,12 +43,12 @@ def is_synthetic(numbers: dict[str, Any], manifest: dict[str, Any], root: Path) 
     truth = bool(d and (d / "truth.json").is_file()) or any(
         Path(f.get("path", "")).name == "truth.json" for f in manifest.get("inputs", {}).get("files", []))
     if flag is True:
-        return True, "prepare.json says the data is synthetic"
+        return True, N_("prepare.json says the data is synthetic")
     if truth:
-        return True, "the input folder holds truth.json (planted effects of the synthetic generator)"
+        return True, N_("the input folder holds truth.json (planted effects of the synthetic generator)")
     if flag is False:
-        return False, "prepare.json says the data is not synthetic and the input has no truth.json"
-    return None, "not determined (no prepare.json yet)"
+        return False, N_("prepare.json says the data is not synthetic and the input has no truth.json")
+    return None, N_("not determined (no prepare.json yet)")
 
 
 def country_label(iso: str) -> str:

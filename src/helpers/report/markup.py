@@ -3,7 +3,7 @@ columns, figures as data URIs, numbers with their keys, and the order of files i
 
 Imports: helpers.report.catalogue, helpers.report.collect, helpers.report.formatting, helpers.report.translate,
 helpers.report.readable,
-helpers.report.sections.
+helpers.report.sections, helpers.report.values.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from .readable import mark_of, reader_text, suppression_notes, table_title
 from .sections import MAX_ROWS_SHOWN
 from .translate import gettext as _
 from .translate import lang, note_missing
+from .values import cell_text, column_description, column_label
 
 CSS = """
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:0;color:#1b1b1b;background:#fff}
@@ -70,7 +71,7 @@ def table_html(stem: str, path: Path, threshold: int, sheet: str | None) -> str:
     cols = [column(c) for c in head]
     body, notes = _footnoted(head, body)
     h = [f'<div class="tbl" id="table-{esc(stem)}"><h4>{esc(table_title(stem))}</h4><table><thead><tr>']
-    h += [f'<th data-col="{esc(c.name)}" title="{esc(_(c.description) if c.description else "")}">{esc(_(c.label))}</th>' for c in cols]
+    h += [f'<th data-col="{esc(c.name)}" title="{esc(column_description(c))}">{esc(column_label(c))}</th>' for c in cols]
     h.append("</tr></thead><tbody>")
     marks: set[str] = set()
     for row in body[:MAX_ROWS_SHOWN]:
@@ -90,7 +91,8 @@ def table_html(stem: str, path: Path, threshold: int, sheet: str | None) -> str:
         h.append('<ul class="supnotes">' + "".join(f'<li id="sup-{esc(stem)}-{ref}">{esc(mark)} [{ref}]: {esc(why)}</li>'
                                                   for ref, mark, why in sup) + "</ul>")
     if notes:
-        h.append('<ol class="notes" type="a">' + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ol>")
+        h.append('<ol class="notes" type="a">' + "".join(f"<li>{esc(cell_text(cols[j] if j < len(cols) else column(''), n))}</li>"
+                                                         for j, n in notes) + "</ol>")
     where = f"<code>reports/tables/{esc(path.name)}</code>"
     if sheet:
         where += _(", sheet <code>{sheet}</code> of <code>tables.xlsx</code>", sheet=esc(sheet))
@@ -106,8 +108,10 @@ def table_html(stem: str, path: Path, threshold: int, sheet: str | None) -> str:
 
 
 def _footnoted(head: list[str], body: list[list[str]], *, long: int = 24,
-               most: int = 8) -> tuple[list[list[str]], list[str]]:
+               most: int = 8) -> tuple[list[list[str]], list[tuple[int, str]]]:
     """Replace long texts that repeat in a column (at most ``most`` distinct) by note letters ``[a]``, ``[b]``.
+
+    The notes are (column index, text), in letter order.
 
     Examples
     --------
@@ -115,7 +119,7 @@ def _footnoted(head: list[str], body: list[list[str]], *, long: int = 24,
     >>> [r[1] for r in body], len(notes)
     (['[a]', 'short'], 1)
     """
-    notes: list[str] = []
+    notes: list[tuple[int, str]] = []
     cols = []
     for j in range(len(head)):
         vals = [r[j] for r in body if j < len(r)]
@@ -125,11 +129,11 @@ def _footnoted(head: list[str], body: list[list[str]], *, long: int = 24,
     if not cols:
         return body, notes
     letter = {}
-    for _j, distinct in cols:
+    for j, distinct in cols:
         for v in distinct:
             if v not in letter:
                 letter[v] = chr(ord("a") + len(notes)) if len(notes) < 26 else str(len(notes) + 1)
-                notes.append(v)
+                notes.append((j, v))
     index = {j for j, _ in cols}
     out = [[f"[{letter[c]}]" if i in index and c in letter else c for i, c in enumerate(r)] for r in body]
     return out, notes

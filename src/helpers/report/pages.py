@@ -2,7 +2,7 @@
 lineage of every output.
 
 Imports: helpers.lineage, helpers.report.collect, helpers.report.formatting, helpers.report.inputs, helpers.report.markup, helpers.report.sections,
-helpers.report.translate.
+helpers.report.translate, helpers.report.values.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from .formatting import esc, fmt, humanize_key, number_html
 from .inputs import country_label
 from .markup import Html, figure_html, numbers_html, table_html
 from .sections import COUNTRY_STEM
-from .translate import country_name
+from .translate import N_, country_name
 from .translate import gettext as _
+from .values import status_text
 
 
 def country_section(h: Html, countries: list[str], out: Outputs, files: dict[str, list[str]],
@@ -42,7 +43,7 @@ def country_section(h: Html, countries: list[str], out: Outputs, files: dict[str
                                                [*files.get("tables", []), *files.get("figures", [])])
         state = _("computed") if has else _("not computed yet")
         if job and job.get("status") != "ok":
-            state += _(" (last run: {status})", status=job.get("status"))
+            state += _(" (last run: {status})", status=status_text(str(job.get("status"))))
         cells = "".join(f'<td class="n">{number_html(nums[c][k], f"country_{c}.{k}")}</td>' if isinstance(nums[c], dict)
                         and nums[c].get(k) is not None else "<td>—</td>" for k in common)
         h(f'<tr><td><a href="#country-{esc(c)}">{esc(c)}</a></td><td>{esc(country_name(c, country_label(c)))}</td>{cells}'
@@ -75,14 +76,14 @@ def methods_section(h: Html, prepare: dict[str, Any], threshold: int, numbers: d
     placebo = mentoring.get("placebo_identified")
     h('<section id="methods"><h2>' + _("Methods") + "</h2>", *(_(p, thr=thr, scheme=esc(scheme or "")) if p else ""
                                                              for p in (
-      "<h4>Scores</h4><p>Answers to the RSS questions are scored item by item (special codes 97/98/99 and empty "
+      N_("<h4>Scores</h4><p>Answers to the RSS questions are scored item by item (special codes 97/98/99 and empty "
       "answers are missing, never zero), averaged with the scheme's weights into the 15 indicators, the three "
       "dimension scores (economic, social, psychosocial) and a composite, each in [0, 1]; a dimension is missing "
-      "when too little of its weight was answered. ",
-      ("This run used scheme <code>{scheme}</code>. " if scheme else ""),
-      "The workspace's default scheme follows the public shape of the RSS; it is <b>not</b> IOM's official "
-      "weight table.</p>",
-      "<h4>Section 2: comparison, interdependence, determinants</h4><p>Country means with t-based 95% intervals "
+      "when too little of its weight was answered. "),
+      (N_("This run used scheme <code>{scheme}</code>. ") if scheme else ""),
+      N_("The workspace's default scheme follows the public shape of the RSS; it is <b>not</b> IOM's official "
+      "weight table.</p>"),
+      N_("<h4>Section 2: comparison, interdependence, determinants</h4><p>Country means with t-based 95% intervals "
       "(surveys of all waves pooled, clustered by respondent). Correlations of the dimensions are computed on each "
       "respondent's first survey, one row per respondent, so Fisher's z interval (which assumes independent rows) "
       "holds. The social and psychosocial scores are regressed on the economic score by OLS with country fixed "
@@ -102,8 +103,8 @@ def methods_section(h: Html, prepare: dict[str, Any], threshold: int, numbers: d
       "<i>cannot tell at this size</i>. <code>make validate</code> checks the intervals' coverage, the rate of "
       "wrong \"leads\" verdicts on data with no lead, and the power, on simulated data. The "
       "determinants are OLS of each score on assistance, sex, age, months since return and country of migration "
-      "with country fixed effects.</p>",
-      "<h4>Section 3: mentoring effect</h4><p>In the countries with mentored returnees. <b>Balance</b>: each "
+      "with country fixed effects.</p>"),
+      N_("<h4>Section 3: mentoring effect</h4><p>In the countries with mentored returnees. <b>Balance</b>: each "
       "returnee's first survey before mentoring started, future mentees against never-mentored returnees: means, "
       "differences, normalised differences and a joint F-test (as Stata's <code>iebaltab</code>). <b>Estimators</b>, "
       "each with its standard error, 95% interval, p-value, observations, respondents and covariance: "
@@ -119,19 +120,19 @@ def methods_section(h: Html, prepare: dict[str, Any], threshold: int, numbers: d
       "migration and each assistance type, and the difference between groups in one model with common wave "
       "effects. <b>Robustness</b>: a placebo start one wave early on the surveys before mentoring; IPW and AIPW on "
       "the surveys with a propensity score in [0.1, 0.9] (Crump et al. 2009); the DiD on scores re-weighted by "
-      "principal components. ",
-      ("On these data the placebo check is <b>not identified</b>: mentoring always started between a "
+      "principal components. "),
+      (N_("On these data the placebo check is <b>not identified</b>: mentoring always started between a "
          "returnee's first and second survey, so no mentored returnee has two surveys before it, pre-trends "
-         "cannot be tested, and the robustness table says so instead of showing an estimate. "
+         "cannot be tested, and the robustness table says so instead of showing an estimate. ")
          if placebo is False else ""),
-      "Bootstrap is not used: every variance is analytic.</p>",
-      "<h4>Section 4: weight sensitivity</h4><p>Within each dimension, the indicators are re-weighted by the first "
+      N_("Bootstrap is not used: every variance is analytic.</p>"),
+      N_("<h4>Section 4: weight sensitivity</h4><p>Within each dimension, the indicators are re-weighted by the first "
       "principal component of their correlation matrix (loadings made non-negative, scaled to sum to 1); the "
       "dimension scores and the composite are recomputed with the scheme's composite weights. The scheme's own "
       "weights are recovered from the scored data (on complete surveys a dimension score is exactly the weighted "
       "mean of its indicators). Country rankings are compared by Spearman's rank correlation of the country means "
-      "and side by side; the mentoring estimators are rerun on the re-weighted scores.</p>",
-      "<h4>Standard errors</h4><p>Every standard error is <b>clustered by respondent</b> (a returnee surveyed at "
+      "and side by side; the mentoring estimators are rerun on the re-weighted scores.</p>"),
+      N_("<h4>Standard errors</h4><p>Every standard error is <b>clustered by respondent</b> (a returnee surveyed at "
       "several waves contributes correlated surveys), <b>not by country</b>. Cluster-robust variances need many "
       "clusters: with 17 countries, and only three where mentoring ran, a country-clustered variance rests on 17 "
       "(or 3) effective observations, is biased downwards, and its t reference over-rejects, more so with "
@@ -147,12 +148,12 @@ def methods_section(h: Html, prepare: dict[str, Any], threshold: int, numbers: d
       "M-estimation sandwich of the stacked propensity, outcome and mean equations (so the estimated propensity "
       "score is accounted for), summed within respondents. Correlations use Fisher's z on independent rows. No "
       "weights enter any estimate: <code>PanelOLS(weights=...)</code> takes inverse-variance (precision) weights, "
-      "not survey weights, so survey weights, where the data has them, would not belong there.</p>",
-      "<h4>Disclosure control</h4><p>No table or figure shows a cell built on fewer than "
+      "not survey weights, so survey weights, where the data has them, would not belong there.</p>"),
+      N_("<h4>Disclosure control</h4><p>No table or figure shows a cell built on fewer than "
       "{thr} respondents: such cells are suppressed and marked. For estimates the count is the respondents "
       "behind the row: the clusters, both sides of a mentoring comparison (mentored and not), the smaller cell of "
-      "a category (e.g. a rare country of migration) or the group of a heterogeneity row.</p>",
-      "<h4>What is not claimed</h4><ul><li>Mentored returnees were not randomly assigned: the mentoring estimates "
+      "a category (e.g. a rare country of migration) or the group of a heterogeneity row.</p>"),
+      N_("<h4>What is not claimed</h4><ul><li>Mentored returnees were not randomly assigned: the mentoring estimates "
       "rest on the stated controls, weighting and parallel trends, and are associations under those assumptions; "
       "where the cross-sectional estimators and the DiD disagree, the difference is the selection on "
       "characteristics the data does not hold."
@@ -192,7 +193,7 @@ def methods_section(h: Html, prepare: dict[str, Any], threshold: int, numbers: d
       "summing to k hold at most k &minus; {thr} in the small one).</p>"
       "<p>Before release, every published file is also scanned for cells under the threshold, for respondent "
       "identifiers (as written or hashed) and for individual-level rows (<code>rss check</code>).</p>"
-      "</section>")))
+      "</section>"))))
 
 
 def data_statement_section(h: Html, man: dict[str, Any], root: Path, synthetic: bool | None, why: str,
@@ -265,12 +266,13 @@ def provenance_section(h: Html, man: dict[str, Any], root: Path, git_state: Call
     h(f"<h4>{esc(_('Notebook runs and parameters'))}</h4>")
     if jobs:
         stale = set(run.get("stale") or [])
-        h("<table><thead><tr>", *(f"<th>{esc(_(t))}</th>" for t in ("notebook", "status", "seconds", "finished (UTC)",
-                                                                      "parameters", "commit", "executed copy")),
+        h("<table><thead><tr>", *(f"<th>{esc(t)}</th>" for t in (_("notebook"), _("status"), _("seconds"),
+                                                                  _("finished (UTC)"), _("parameters"), _("commit"),
+                                                                  _("executed copy"))),
           "</tr></thead><tbody>")
         for k in sorted(jobs):
             v = jobs[k]
-            st = _(v.get("status", "?")) + (_(" (stale: inputs changed since)") if k in stale else "")
+            st = status_text(v.get("status", "?")) + (_(" (stale: inputs changed since)") if k in stale else "")
             c = (v.get("git") or {}).get("commit")
             h(f'<tr><td>{esc(k)}</td><td>{esc(st)}</td><td class="n" data-volatile>{esc(fmt(v.get("duration", "")))}</td>'
               f'<td data-volatile>{esc(v.get("finished", ""))}</td><td class="mono">{esc(json.dumps(v.get("params", {})))}</td>'
@@ -300,8 +302,8 @@ def lineage_section(h: Html, found: list[dict[str, str]]) -> None:
           '</code>) and a section of numbers into one row per function.', n=fmt(len(found)), iso3="{ISO3}") + "</p>")
     if unknown:
         h('<p class="todo">' + _("No notebook cell accounts for: {names}.", names=esc(", ".join(unknown))) + "</p>")
-    h("<table><thead><tr>", *(f"<th>{esc(_(t))}</th>" for t in ("output", "kind", "outputs", "notebook", "cell",
-                                                                  "helper function")), "</tr></thead><tbody>",
+    h("<table><thead><tr>", *(f"<th>{esc(t)}</th>" for t in (_("output"), _("kind"), _("outputs"), _("notebook"),
+                                                              _("cell"), _("helper function"))), "</tr></thead><tbody>",
       *(f'<tr><td class="mono">{esc(r["output"])}</td><td>{esc(_(r["kind"]))}</td><td class="n">{esc(fmt(r["count"]))}</td>'
         f'<td class="mono">{esc(r["notebook"])}</td><td class="n">{esc(fmt(r["cell"]))}</td>'
         f'<td class="mono">{esc(", ".join(lineage.display(f) for f in r["function"].split("; ") if f))}</td></tr>'

@@ -8,7 +8,7 @@ page, the second row of each sheet), which is what ``rss check`` reads.
 
 Imports: helpers.report.catalogue, helpers.report.collect, helpers.report.formatting, helpers.report.translate,
 helpers.report.inputs,
-helpers.report.sections.
+helpers.report.sections, helpers.report.values.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from .collect import parse_number
 from .formatting import humanize_key
 from .inputs import country_label
 from .sections import COUNTRY_STEM
-from .translate import country_name, number
+from .translate import N_, country_name, number
 from .translate import gettext as _
+from .values import cell_text
 
 #: Footnote references of the two suppression marks: primary ("<10") and secondary ("x").
 PRIMARY, SECONDARY = "s1", "s2"
@@ -70,10 +71,10 @@ def suppression_notes(marks: set[str], threshold: int) -> list[tuple[str, str, s
     """(reference, mark, why) for each mark a table shows, primary first."""
     out = []
     if PRIMARY in marks:
-        out.append((PRIMARY, f"<{threshold}", "fewer than {threshold} respondents, hidden (primary suppression)"))
+        out.append((PRIMARY, f"<{threshold}", N_("fewer than {threshold} respondents, hidden (primary suppression)")))
     if SECONDARY in marks:
-        out.append((SECONDARY, "x", "hidden so that a hidden small count cannot be recovered by subtraction from "
-                                    "the table's total (secondary suppression)"))
+        out.append((SECONDARY, "x", N_("hidden so that a hidden small count cannot be recovered by subtraction from "
+                                       "the table's total (secondary suppression)")))
     return [(ref, mark, _(why, threshold=threshold)) for ref, mark, why in out]
 
 
@@ -94,7 +95,10 @@ def reader_text(col: Column, text: str) -> str:
     if t in ("True", "False"):
         return _("yes") if t == "True" else _("no")
     if t == "" or col.kind == "country":
-        return country_text(t) if t else ""
+        shown = country_text(t) if t else ""
+        return cell_text(col, t) if t and shown == t else shown
+    if parse_number(t) is None:
+        return cell_text(col, text)
     return number(_reader_text_en(col, text))
 
 
