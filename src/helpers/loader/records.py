@@ -218,8 +218,19 @@ def record_keys(data: pd.DataFrame) -> pd.DataFrame:
 
 def partition_checks(keys: list[pd.DataFrame], names: list[str]) -> list[Problem]:
     """:func:`cross_checks` over files checked apart, from their :func:`record_keys` (``names[i]`` is ``keys[i]``'s
-    file; files in the order :func:`helpers.loader.load` stacks them): the same problems, in the same words."""
+    file; files in the order :func:`helpers.loader.load` stacks them): the same problems, in the same words.
+
+    A first pass looks at one 64-bit number a record (a hash of the id mixed with the
+    wave), so that the full comparison, and its memory, is spent only on the records it
+    flags: equal keys always give equal numbers, and the flagged records keep their order.
+    """
     data = pd.concat(keys, ignore_index=True) if keys else pd.DataFrame(columns=[*ID_HASHES, "wave", "_row"])
-    codes = np.repeat(np.arange(len(keys), dtype=np.int32), [len(k) for k in keys])
+    with np.errstate(over="ignore"):
+        mixed = data[ID_HASHES[0]].to_numpy(dtype=np.uint64) ^ (
+            data["wave"].to_numpy(dtype=np.float64).view(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+    maybe = pd.Series(mixed).duplicated(keep=False).to_numpy()
+    del mixed
+    codes = np.repeat(np.arange(len(keys), dtype=np.int32), [len(k) for k in keys])[maybe]
+    data = data.loc[maybe].reset_index(drop=True)
     data["_file"] = pd.Categorical.from_codes(codes, categories=names)
     return cross_checks(data, ids=ID_HASHES)
