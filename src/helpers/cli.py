@@ -2,6 +2,7 @@
 
     rss validate PATH [--scheme FILE]          check input against the data contract
     rss score PATH -o OUT.parquet [--scheme]   validate, score, write atomically
+        [--cluster ADDRESS|local [--jobs N]]   ... each Parquet partition of PATH a task of a Dask cluster
     rss synth -o DIR [--seed N] [--scale X]    write the synthetic default dataset
     rss run [--country ISO3] [--jobs N] ...    run the notebooks, build the report (--lang fr: and in French)
     rss stop                                   end the kernels a run kept warm (RSS_KEEP_KERNELS)
@@ -11,7 +12,7 @@
 Bad options are refused with a message naming the option, the value found and
 what is expected (exit 2, nothing written).
 
-Imports: helpers.checks, helpers.i18n, helpers.io, helpers.loader, helpers.paths, helpers.report, helpers.runner, helpers.runner.cluster, helpers.runner.pool, helpers.scheme, helpers.scoring, helpers.settings, helpers.synthetic.
+Imports: helpers.checks, helpers.i18n, helpers.io, helpers.loader, helpers.paths, helpers.report, helpers.runner, helpers.runner.cluster, helpers.runner.partitions, helpers.runner.pool, helpers.scheme, helpers.scoring, helpers.settings, helpers.synthetic.
 """
 
 from __future__ import annotations
@@ -71,18 +72,33 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_score(args: argparse.Namespace) -> int:
     from .io import write_parquet
     from .loader import load
+    from .runner.cluster import LOCAL, cluster_address
     from .scoring import score
 
     target = Path(args.output)
     if target.is_dir() or target.suffix.lower() != ".parquet":
         raise UsageError(f"-o {args.output}: expected the path of a .parquet file to write"
                          + (" (it is a folder)" if target.is_dir() else ""))
+    address = cluster_address(args.cluster, {})  # --cluster only: RSS_CLUSTER says where `rss run` runs
+    if args.jobs is not None and address != LOCAL:
+        raise UsageError(f"--jobs {args.jobs}: sets the number of workers of --cluster local; found "
+                         + (f"--cluster {address}" if address else "no --cluster"))
     scheme = _scheme(args.scheme)
-    result = load(args.path, scheme=scheme)
-    scored = score(result.data, scheme)
-    out = write_parquet(args.output, scored)
-    n_comp = int(scored["score_composite"].notna().sum())
-    print(f"scored {len(scored):,} surveys ({n_comp:,} with a composite score) with scheme {scheme.id} -> {out}")
+    if address:
+        from .runner import RunError
+        from .runner.partitions import score_on_cluster
+
+        try:
+            done = score_on_cluster(args.path, target, scheme, address, workers=args.jobs)
+        except RunError as exc:
+            print(f"rss score: {exc}", file=sys.stderr)
+            return 2
+        n, n_comp, out = done.rows, done.composite, f"{done.path} ({done.partitions:,} partitions on {address})"
+    else:
+        result = load(args.path, scheme=scheme)
+        scored = score(result.data, scheme)
+        n, n_comp, out = len(scored), int(scored["score_composite"].notna().sum()), write_parquet(args.output, scored)
+    print(f"scored {n:,} surveys ({n_comp:,} with a composite score) with scheme {scheme.id} -> {out}")
     return 0
 
 
@@ -153,6 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "else data/raw)")
     s.add_argument("-o", "--output", required=True, help="output .parquet file (written atomically)")
     s.add_argument("--scheme", help="scoring scheme YAML file (default: rss-default)")
+    s.add_argument("--cluster", metavar="ADDRESS", help="score each Parquet file of PATH (a partition) as a task of "
+                   "this dask.distributed scheduler (e.g. tcp://host:8786; `local`: a LocalCluster on this machine) "
+                   "and assemble OUT from the scored partitions, streamed; same table as without --cluster. Workers "
+                   "need PATH and the folder of OUT at the same paths. RSS_CLUSTER is not read (it is rss run's)")
+    s.add_argument("--jobs", "-j", type=_whole("the number of workers", 1), metavar="N",
+                   help="workers of --cluster local (default: number of cores)")
     s.set_defaults(func=cmd_score)
 
     y = sub.add_parser("synth", help="write the synthetic RSS dataset with planted effects")

@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     from openpyxl import Workbook
 
-__all__ = ["atomic_path", "write_bytes", "write_text", "write_json", "write_parquet", "write_csv", "write_workbook",
+__all__ = ["atomic_path", "usual_mode", "write_bytes", "write_text", "write_json", "write_parquet", "write_csv", "write_workbook",
            "TEMPORARY", "temporaries", "remove_temporaries", "FIXED_TIMESTAMP"]
 
 #: Names of the temporary files :func:`atomic_path` creates (``.<target name>.<random>.tmp``).
@@ -64,9 +64,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp = Path(name)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; outputs get the usual permissions
+    os.chmod(tmp, usual_mode(0o666))  # mkstemp creates 0600; outputs get the usual permissions
     try:
         yield tmp
         os.replace(tmp, target)
@@ -74,6 +72,13 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+def usual_mode(mode: int) -> int:
+    """``mode`` less the process's umask: the permissions ``open`` or ``mkdir`` would give (mkstemp, mkdtemp: 0600, 0700)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return mode & ~umask
 
 
 def write_bytes(target: str | Path, data: bytes) -> Path:
@@ -93,10 +98,10 @@ def write_json(target: str | Path, obj: Any) -> Path:
     return write_text(target, json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n")
 
 
-def write_parquet(target: str | Path, df: pd.DataFrame) -> Path:
-    """Write ``df`` to Parquet atomically (no pandas index)."""
+def write_parquet(target: str | Path, df: pd.DataFrame, row_group_size: int | None = None) -> Path:
+    """Write ``df`` to Parquet atomically (no pandas index; pyarrow's row groups unless ``row_group_size``)."""
     with atomic_path(target) as tmp:
-        df.to_parquet(tmp, index=False)
+        df.to_parquet(tmp, index=False, row_group_size=row_group_size)
     return Path(target)
 
 

@@ -37,6 +37,11 @@ Benchmarks (the numbers of issue 8):
 ``scaling`` (6)
     The full report at the default size x1, x10, x50 (``--scales``): time and peak
     memory.
+``score_cluster``
+    ``rss score`` of the ~1,000,000 surveys of ``load_score_1m`` split into 4 hive-style
+    Parquet partitions a country, in one process and on ``--cluster local`` (``--jobs``
+    workers): time, peak memory of the process tree, of its largest process and of the
+    command's own process (on the cluster: the client, which assembles the output).
 ``make_test`` (7)
     ``make test`` in this checkout, with the environment installed.
 ``synth_default``, ``synth_1m``
@@ -69,7 +74,7 @@ from typing import Any
 from .. import paths
 from ..io import write_json
 from ..runner.pool import KEEP_ENV, stop_kept
-from .measure import TreePeak, peak_self_mib, run_measured, run_peaks
+from .measure import TreePeak, measure, peak_self_mib, run_measured, run_peaks
 
 __all__ = ["main"]
 
@@ -474,6 +479,45 @@ def _cluster(opts: dict[str, Any]) -> dict[str, Any]:
         _stop_and_remove(root)
     res["seconds"], res["peak_mib"] = res["cluster_seconds"], res["cluster_peak_mib"]
     res["cluster_over_pool"] = res["cluster_seconds"] / res["pool_seconds"]
+    return res
+
+
+def _parts() -> Path:
+    return CACHE / "rss_1m_parts"
+
+
+def _make_parts() -> None:
+    """The ~1,000,000 surveys of :func:`_make_big_parquet` as hive-style partitions, 4 a country (cached)."""
+    import pandas as pd
+
+    if _parts().exists():
+        return
+    _make_big_parquet()
+    df = pd.read_parquet(_big_parquet())
+    tmp = Path(tempfile.mkdtemp(dir=CACHE))
+    for iso3, sub in df.groupby("country", sort=True):
+        (tmp / f"country={iso3}").mkdir()
+        size = -(-len(sub) // 4)
+        for i in range(4):
+            sub.iloc[i * size:(i + 1) * size].to_parquet(tmp / f"country={iso3}" / f"part-{i}.parquet", index=False)
+    tmp.rename(_parts())
+
+
+@bench("score_cluster", "`rss score` of ~1,000,000 surveys in Parquet partitions (4 a country), in one process "
+       "and on `--cluster local` (--jobs workers): time, peak memory of all processes, of the largest and of the "
+       "command's own process (the client)", "cluster client well under the local process", setup=_make_parts)
+def _score_cluster(opts: dict[str, Any]) -> dict[str, Any]:
+    out = Path(tempfile.mkdtemp(prefix="rss-bench-"))
+    res: dict[str, Any] = {"partitions": len(list(_parts().rglob("*.parquet"))), "jobs": opts["jobs"]}
+    try:
+        for name, extra in (("local", []), ("cluster", ["--cluster", "local", "--jobs", str(opts["jobs"])])):
+            m = measure([sys.executable, "-m", "helpers.cli", "score", str(_parts()), "-o",
+                         str(out / f"{name}.parquet"), *extra])
+            res[f"{name}_seconds"], res[f"{name}_peak_mib"] = m.seconds, m.tree_mib
+            res[f"{name}_largest_process_mib"], res[f"{name}_client_peak_mib"] = m.largest_mib, m.own_mib
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    res["seconds"], res["peak_mib"] = res["cluster_seconds"], res["cluster_peak_mib"]
     return res
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import subprocess
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["TreePeak", "peak_self_mib", "run_measured", "run_peaks"]
+__all__ = ["Measured", "TreePeak", "measure", "peak_self_mib", "run_measured", "run_peaks"]
 
 
 
@@ -29,6 +30,7 @@ class TreePeak:
 
         self.proc, self.interval, self.peak = psutil.Process(pid), interval, 0
         self.largest = 0  # the largest resident memory of any one process of the tree
+        self.root = 0  # the largest resident memory of the process itself
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
@@ -44,6 +46,8 @@ class TreePeak:
                         rss = p.memory_info().rss
                         total += rss
                         self.largest = max(self.largest, rss)
+                        if p is self.proc:
+                            self.root = max(self.root, rss)
                     except psutil.Error:
                         pass
             except psutil.Error:
@@ -57,9 +61,20 @@ class TreePeak:
         return self.peak / 2**20
 
 
-def run_peaks(cmd: list[str], **kw: Any) -> tuple[float, float, float, str]:
-    """Run ``cmd`` to completion; return (wall seconds, peak MiB of its process tree, peak MiB of its largest
-    process, its output).  Fails loudly."""
+@dataclass(frozen=True)
+class Measured:
+    """A command run to completion: wall seconds, peak MiB of its process tree, of its largest process and of the
+    command's own process, and its output."""
+
+    seconds: float
+    tree_mib: float
+    largest_mib: float
+    own_mib: float
+    out: str
+
+
+def measure(cmd: list[str], **kw: Any) -> Measured:
+    """Run ``cmd`` to completion, sampling the memory of its process tree.  Fails loudly."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
     peak = TreePeak(proc.pid)
@@ -68,7 +83,14 @@ def run_peaks(cmd: list[str], **kw: Any) -> tuple[float, float, float, str]:
     mib = peak.stop()
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out[-4000:]}")
-    return seconds, mib, peak.largest / 2**20, out
+    return Measured(seconds, mib, peak.largest / 2**20, peak.root / 2**20, out)
+
+
+def run_peaks(cmd: list[str], **kw: Any) -> tuple[float, float, float, str]:
+    """Run ``cmd`` to completion; return (wall seconds, peak MiB of its process tree, peak MiB of its largest
+    process, its output).  Fails loudly."""
+    m = measure(cmd, **kw)
+    return m.seconds, m.tree_mib, m.largest_mib, m.out
 
 
 def run_measured(cmd: list[str], **kw: Any) -> tuple[float, float, str]:

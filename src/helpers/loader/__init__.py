@@ -18,7 +18,8 @@ Modules (one idea each; this package re-exports their public names)
 * :mod:`~helpers.loader.parquet`: reading Parquet, integer columns narrowed.
 * :mod:`~helpers.loader.columns`: checking and typing one column.
 * :mod:`~helpers.loader.records`: the data contract applied to records, within and across files.
-* :mod:`~helpers.loader.reading`: :func:`load`, the one entry point.
+* :mod:`~helpers.loader.reading`: :func:`load`, the one entry point; :func:`load_partition`, one file of a
+  partitioned input checked alone (``rss score --cluster``), whose keys :func:`partition_checks` checks across files.
 
 Imports: its own submodules (which import helpers.paths and helpers.scheme).
 """
@@ -28,15 +29,20 @@ from __future__ import annotations
 from .parquet import read_parquet as read_parquet
 from .problems import MAX_ROWS_LISTED as MAX_ROWS_LISTED
 from .problems import DataError, Problem
+from .problems import in_order as in_order
 from .readers import DATA_SUFFIXES as DATA_SUFFIXES
 from .readers import IGNORED_SUFFIXES as IGNORED_SUFFIXES
 from .readers import FileInfo, find_files
+from .readers import display_path as display_path
 from .readers import file_sha256 as file_sha256
 from .reading import LoadResult, load
+from .reading import load_partition as load_partition
 from .records import CONTRACT_COLUMNS
 from .records import DAYS_PER_MONTH as DAYS_PER_MONTH
+from .records import OBSERVED_CATEGORIES as OBSERVED_CATEGORIES
 from .records import OPTIONAL as OPTIONAL
 from .records import REQUIRED as REQUIRED
 from .records import SPECIAL as SPECIAL
+from .records import partition_checks as partition_checks
 
 __all__ = ["Problem", "DataError", "FileInfo", "LoadResult", "load", "find_files", "CONTRACT_COLUMNS"]

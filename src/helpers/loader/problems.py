@@ -51,6 +51,10 @@ class DataError(ValueError):
 
 
 
+def in_order(problems: list[Problem]) -> list[Problem]:
+    """``problems`` per file, file-level first, then by row (stable: same file and row keep their order)."""
+    return sorted(problems, key=lambda p: (p.file, p.row or 0))
+
 
 def show_value(value: object) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):

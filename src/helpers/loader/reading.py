@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -15,9 +15,9 @@ import pandas as pd
 from .. import paths
 from ..scheme import Scheme, load_scheme
 from .parquet import read_parquet
-from .problems import DataError, Problem
+from .problems import DataError, Problem, in_order
 from .readers import FileInfo, FileProblem, display_path, find_files, read_csv, read_xlsx
-from .records import cross_checks, finish, prepare_file, validate
+from .records import cross_checks, finish, prepare_file, record_keys, validate
 
 
 @dataclass
@@ -79,27 +79,14 @@ def load(path: str | Path | None = None, *, scheme: Scheme | str | Path | None =
     infos, unused_all = [], {}
     for f in files:
         name = display_path(f)
-        with open(f, "rb") as fh:  # raw data is only ever read
-            raw = fh.read()
-        sha = hashlib.sha256(raw).hexdigest()
-        fmt = f.suffix.lower().lstrip(".")
-        try:
-            if fmt == "csv":
-                df = read_csv(raw)
-            elif fmt == "xlsx":
-                df = read_xlsx(raw)
-            else:
-                df = read_parquet(raw)
-        except FileProblem as exc:
-            problems.append(Problem(name, str(exc)))
-            continue
-        prepared, file_problems, unused = prepare_file(df, name, scheme)
+        prepared, file_problems, unused, info = read_file(f, name, scheme)
         problems.extend(file_problems)
         if unused:
             unused_all[name] = unused
-        infos.append(FileInfo(path=name, format=fmt, sha256=sha, rows=0 if prepared is None else len(prepared)))
+        if info is not None:
+            infos.append(info)
         if prepared is not None:
-            groups[fmt != "parquet"].append(prepared)
+            groups[info.format != "parquet"].append(prepared)
     frames = []
     for group in groups.values():
         if group:
@@ -113,8 +100,60 @@ def load(path: str | Path | None = None, *, scheme: Scheme | str | Path | None =
         data = pd.concat(frames, ignore_index=True)
         problems.extend(cross_checks(data))
     if problems:
-        problems.sort(key=lambda p: (p.file, p.row or 0))  # stable: per file, file-level first, then by row
-        raise DataError(problems)
+        raise DataError(in_order(problems))
     data = finish(data)
     return LoadResult(data=data, files=infos, scheme=scheme, unused_columns=unused_all,
                       ignored_files=[display_path(s) for s in skipped])
+
+
+def read_file(f: Path, name: str, scheme: Scheme) -> tuple[pd.DataFrame | None, list[Problem], list[str],
+                                                             FileInfo | None]:
+    """One data file read and checked as a whole (:func:`~helpers.loader.records.prepare_file`).
+
+    Returns its records as read, with ``_file`` (``name``) and ``_row`` (None when the file
+    cannot be used), its problems, its unused columns, and what it is (None when it cannot
+    be read at all).
+    """
+    with open(f, "rb") as fh:  # raw data is only ever read
+        raw = fh.read()
+    fmt = f.suffix.lower().lstrip(".")
+    try:
+        if fmt == "csv":
+            df = read_csv(raw)
+        elif fmt == "xlsx":
+            df = read_xlsx(raw)
+        else:
+            df = read_parquet(raw)
+    except FileProblem as exc:
+        return None, [Problem(name, str(exc))], [], None
+    info = FileInfo(path=name, format=fmt, sha256=hashlib.sha256(raw).hexdigest(), rows=0)
+    del raw
+    prepared, problems, unused = prepare_file(df, name, scheme)
+    if prepared is not None:
+        info = replace(info, rows=len(prepared))
+    return prepared, problems, unused, info
+
+
+def load_partition(path: str | Path, name: str, scheme: Scheme,
+                   today: dt.date) -> tuple[pd.DataFrame | None, pd.DataFrame | None, list[Problem]]:
+    """One file of a partitioned input checked alone, as :func:`load` checks it among the others.
+
+    Every check of :func:`load` that looks at one record at a time gives the same
+    problems on the file alone (they are listed per file); the one check across files,
+    duplicated (respondent_id, wave), needs every file: :func:`load_partition` returns
+    the file's :func:`~helpers.loader.records.record_keys` for
+    :func:`~helpers.loader.records.partition_checks`.  ``name`` is the file as the
+    problems name it (the caller's :func:`display_path`, not the worker's).
+
+    Returns ``(data, keys, problems)``: the records typed as :func:`load` returns them
+    (the categories of :data:`~helpers.loader.records.OBSERVED_CATEGORIES` are this
+    file's) and their keys, or ``(None, None, problems)``.
+    """
+    prepared, problems, _unused, _info = read_file(Path(path), name, scheme)
+    if prepared is None or problems:
+        return None, None, problems
+    typed, problems = validate(prepared, scheme, today)
+    del prepared
+    if problems:
+        return None, None, problems
+    return finish(typed), record_keys(typed), []

@@ -3,7 +3,8 @@
 :func:`prepare_file` checks a file as a whole (records present, required columns),
 :func:`validate` checks and types every column of stacked files, :func:`cross_checks`
 looks across rows and files (duplicated respondent and wave), :func:`finish` gives the
-loaded frame its final types.
+loaded frame its final types.  Files checked apart (``rss score --cluster``, one file
+a task) meet across files through :func:`record_keys` and :func:`partition_checks`.
 
 Imports: helpers.scheme, helpers.loader.problems, helpers.loader.columns.
 """
@@ -34,6 +35,9 @@ OPTIONAL = ["sex", "age", "return_from", "mentoring_start", "assist_economic", "
 CONTRACT_COLUMNS = REQUIRED + OPTIONAL
 SPECIAL = (97, 98, 99)
 DAYS_PER_MONTH = 365.25 / 12
+#: Categorical columns of the loaded frame whose categories are the values present, sorted (few distinct values);
+#: ``sex`` and the score bands have fixed categories.
+OBSERVED_CATEGORIES = ("country", "return_from")
 
 
 def _parse_codes(s: pd.Series, chk: Checks, q: str, scheme: Scheme) -> pd.Series:
@@ -157,7 +161,7 @@ def finish(data: pd.DataFrame) -> pd.DataFrame:
     data["wave"] = data["wave"].astype("int64")
     data["mentored"] = data["mentored"].astype("int8")
     data["sex"] = pd.Categorical(data["sex"], categories=["F", "M"])
-    for col in ("country", "return_from"):  # few distinct values: categorical, sorted categories
+    for col in OBSERVED_CATEGORIES:
         data[col] = pd.Categorical(data[col])
     days = (data["survey_date"] - data["return_date"]).dt.days.astype(float)
     data["months_since_return"] = days / DAYS_PER_MONTH
@@ -165,23 +169,68 @@ def finish(data: pd.DataFrame) -> pd.DataFrame:
 
 
 
-def cross_checks(data: pd.DataFrame) -> list[Problem]:
-    """Checks across rows and files: duplicated (respondent_id, wave)."""
-    key = data[["respondent_id", "wave"]]
-    dup = key.duplicated(keep=False).to_numpy()
+def cross_checks(data: pd.DataFrame, ids: tuple[str, ...] = ("respondent_id",)) -> list[Problem]:
+    """Checks across rows and files: duplicated (respondent_id, wave).
+
+    ``ids`` are the columns that stand for the respondent: ``respondent_id`` itself, or
+    its hashes :data:`ID_HASHES` when the files were checked apart (:func:`partition_checks`).
+    """
+    key = [*ids, "wave"]
+    dup = data.duplicated(key, keep=False).to_numpy()
     problems: list[Problem] = []
     if dup.any():
-        sub = data.loc[dup, ["respondent_id", "wave", "_file", "_row"]]
-        first = sub.groupby(["respondent_id", "wave"], sort=False).head(1).set_index(["respondent_id", "wave"])
-        later = sub[sub.duplicated(["respondent_id", "wave"], keep="first")]
-        for n, r in enumerate(later.itertuples(index=False)):
+        sub = data.loc[dup, [*key, "_file", "_row"]]
+        first = sub.groupby(key, sort=False).head(1).set_index(key)
+        later = sub[sub.duplicated(key, keep="first")]
+        rows = zip(later[key].itertuples(index=False, name=None), later["_file"], later["_row"], strict=True)
+        for n, (k, file, row) in enumerate(rows):
             if n == MAX_ROWS_LISTED:
-                problems.append(Problem(r._2, f"... and {len(later) - MAX_ROWS_LISTED:,} more duplicated "
+                problems.append(Problem(file, f"... and {len(later) - MAX_ROWS_LISTED:,} more duplicated "
                                               f"(respondent_id, wave) rows", column="respondent_id"))
                 break
-            f = first.loc[(r.respondent_id, r.wave)]
+            f = first.loc[k]
             # the id itself is not repeated: messages end up in logs and failed notebooks (row numbers locate it)
-            problems.append(Problem(r._2, f"has the same respondent_id and wave ({int(r.wave)}) as {f['_file']} row "
+            problems.append(Problem(file, f"has the same respondent_id and wave ({int(k[-1])}) as {f['_file']} row "
                                           f"{int(f['_row'])}: each (respondent_id, wave) must be unique",
-                                    row=int(r._3), column="respondent_id"))
+                                    row=int(row), column="respondent_id"))
     return problems
+
+
+#: The columns of :func:`record_keys` that stand for ``respondent_id``: two 64-bit hashes of it (SipHash, two keys).
+ID_HASHES = ("_id_hash_a", "_id_hash_b")
+_HASH_KEYS = ("rss-respondent-1", "rss-respondent-2")
+
+
+def record_keys(data: pd.DataFrame) -> pd.DataFrame:
+    """What :func:`cross_checks` needs of one file's checked records when files are checked apart.
+
+    ``respondent_id`` as two 64-bit hashes (:data:`ID_HASHES`: the id stays on the machine
+    that read the file, and the keys take 28 bytes a record whatever its length), ``wave``
+    and ``_row``; the file is known by its position (:func:`partition_checks`).  Two
+    records get the same pair of hashes when their ids are equal; two different ids would
+    need a 128-bit collision (about n^2 / 2^129 for n records: 1e-21 at a billion).
+    """
+    rid = data["respondent_id"]
+    hashes = {h: pd.util.hash_pandas_object(rid, index=False, hash_key=k).to_numpy()
+              for h, k in zip(ID_HASHES, _HASH_KEYS, strict=True)}
+    return pd.DataFrame({**hashes, "wave": data["wave"].to_numpy(), "_row": data["_row"].to_numpy(dtype=np.int32)})
+
+
+def partition_checks(keys: list[pd.DataFrame], names: list[str]) -> list[Problem]:
+    """:func:`cross_checks` over files checked apart, from their :func:`record_keys` (``names[i]`` is ``keys[i]``'s
+    file; files in the order :func:`helpers.loader.load` stacks them): the same problems, in the same words.
+
+    A first pass looks at one 64-bit number a record (a hash of the id mixed with the
+    wave), so that the full comparison, and its memory, is spent only on the records it
+    flags: equal keys always give equal numbers, and the flagged records keep their order.
+    """
+    data = pd.concat(keys, ignore_index=True) if keys else pd.DataFrame(columns=[*ID_HASHES, "wave", "_row"])
+    with np.errstate(over="ignore"):
+        mixed = data[ID_HASHES[0]].to_numpy(dtype=np.uint64) ^ (
+            data["wave"].to_numpy(dtype=np.float64).view(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+    maybe = pd.Series(mixed).duplicated(keep=False).to_numpy()
+    del mixed
+    codes = np.repeat(np.arange(len(keys), dtype=np.int32), [len(k) for k in keys])[maybe]
+    data = data.loc[maybe].reset_index(drop=True)
+    data["_file"] = pd.Categorical.from_codes(codes, categories=names)
+    return cross_checks(data, ids=ID_HASHES)

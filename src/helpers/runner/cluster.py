@@ -56,7 +56,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -95,15 +95,17 @@ def task_env(root: Path, env: Mapping[str, str] | None = None) -> dict[str, str]
 # on the workers
 
 
-def probe(token: str, expected: str) -> dict[str, Any]:
-    """Run on every worker before the batch: does it see the project (the token) and run the same helpers?"""
+def probe(token: str, expected: str, paths: Sequence[str] = ()) -> dict[str, Any]:
+    """Run on every worker before the work: does it see the shared folder (the token) and ``paths``, and run the
+    same helpers?"""
     from ..provenance import helpers_hash
 
     try:
         seen = Path(token).read_text(encoding="utf-8") == expected
     except OSError:
         seen = False
-    return {"sees_project": seen, "helpers": helpers_hash(), "host": socket.gethostname(), "pid": os.getpid()}
+    return {"sees_project": seen, "missing": [p for p in paths if not os.path.exists(p)], "helpers": helpers_hash(),
+            "host": socket.gethostname(), "pid": os.getpid()}
 
 
 def _worker_address() -> str:
@@ -184,6 +186,61 @@ def run_task(spec: dict[str, Any]) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# on the client (the runner, or rss score --cluster)
+
+
+def connect(address: str, workers: int | None = None) -> tuple[Any, Any]:
+    """A ``distributed.Client`` of the scheduler at ``address`` and, for ``local``, the LocalCluster started for it
+    (``workers`` single-thread worker processes, default one a core; else None).  An unreachable scheduler is a
+    :class:`RunError`."""
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    if address == LOCAL:
+        n = workers or len(os.sched_getaffinity(0))
+        local = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                             silence_logs=logging.ERROR)
+        return Client(local), local
+    try:
+        return Client(address, timeout=CONNECT_TIMEOUT), None
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise RunError(f"--cluster {address}: cannot reach the Dask scheduler ({type(exc).__name__}: {exc})") from None
+
+
+def check_workers(client: Any, folder: Path, *, address: str, shared: str, paths: Sequence[str] = ()) -> None:
+    """Refuse (:class:`RunError`) a cluster with a worker that does not see ``folder`` (a token written there) or
+    one of ``paths``, or that runs other helpers code than this process; each such worker is named."""
+    from ..provenance import helpers_hash
+
+    token, expected = folder / f"probe-{uuid.uuid4().hex}", uuid.uuid4().hex
+    token.write_text(expected, encoding="utf-8")
+    try:
+        seen = client.run(probe, str(token), expected, list(paths))
+    finally:
+        token.unlink()
+    mine = helpers_hash()
+    bad = [f"{w} ({info['host']}) does not see {shared} (a shared path is needed)"
+           for w, info in sorted(seen.items()) if not info["sees_project"]]
+    bad += [f"{w} ({info['host']}) does not see {missing} (a shared path is needed)"
+            for w, info in sorted(seen.items()) if info["sees_project"] for missing in info["missing"][:1]]
+    bad += [f"{w} ({info['host']}) runs other helpers code than this process (install the same checkout there)"
+            for w, info in sorted(seen.items()) if info["sees_project"] and info["helpers"] != mine]
+    if not seen:
+        bad.append("the scheduler has no workers")
+    if bad:
+        raise RunError(f"--cluster {address}: " + "; ".join(bad))
+
+
+def close(*closing: Any) -> None:
+    """Close a client and the LocalCluster it was started with (either may be None), quietly."""
+    for c in closing:
+        if c is not None:
+            with contextlib.suppress(Exception):
+                c.close()
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # on the runner
 
 
@@ -238,39 +295,10 @@ class ClusterExecutor(Executor):
             self._connect()
 
     def _connect(self) -> None:
-        import logging
-
-        from distributed import Client, LocalCluster
-
-        from ..provenance import helpers_hash
-
-        if self.address == LOCAL:
-            n = self.requested or len(os.sched_getaffinity(0))
-            self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                                        silence_logs=logging.ERROR)
-            self.client = Client(self.cluster)
-        else:
-            try:
-                self.client = Client(self.address, timeout=CONNECT_TIMEOUT)
-            except (OSError, TimeoutError, ValueError) as exc:
-                raise RunError(f"--cluster {self.address}: cannot reach the Dask scheduler "
-                               f"({type(exc).__name__}: {exc})") from None
+        self.client, self.cluster = connect(self.address, self.requested)
         self.lay.running.mkdir(parents=True, exist_ok=True)
-        token, expected = self.lay.running / f"probe-{uuid.uuid4().hex}", uuid.uuid4().hex
-        token.write_text(expected, encoding="utf-8")
-        try:
-            seen = self.client.run(probe, str(token), expected)
-        finally:
-            token.unlink()
-        mine = helpers_hash()
-        bad = [f"{w} ({info['host']}) does not see the project folder {self.lay.root} (a shared path is needed)"
-               for w, info in sorted(seen.items()) if not info["sees_project"]]
-        bad += [f"{w} ({info['host']}) runs other helpers code than this runner (install the same checkout there)"
-                for w, info in sorted(seen.items()) if info["sees_project"] and info["helpers"] != mine]
-        if not seen:
-            bad.append("the scheduler has no workers")
-        if bad:
-            raise RunError(f"--cluster {self.address}: " + "; ".join(bad))
+        check_workers(self.client, self.lay.running, address=self.address,
+                      shared=f"the project folder {self.lay.root}")
         threads = sum(self.client.nthreads().values())
         self.jobs = min(threads, self.requested) if self.requested and self.address != LOCAL else threads
 
@@ -305,10 +333,7 @@ class ClusterExecutor(Executor):
         return None
 
     def close(self) -> None:
-        for closing in (self.client, self.cluster):
-            if closing is not None:
-                with contextlib.suppress(Exception):
-                    closing.close()
+        close(self.client, self.cluster)
         self.client = self.cluster = None
         for fd in (self._wake_r, self._wake_w):
             with contextlib.suppress(OSError):
