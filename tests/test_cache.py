@@ -163,6 +163,32 @@ def test_a_figure_is_drawn_again_only_when_what_it_shows_or_its_files_changed(ro
     assert png.read_bytes() == before  # the same figure, the same bytes
 
 
+def test_a_figure_is_drawn_again_when_its_languages_change(root, monkeypatch):
+    drawn = []
+
+    def plot(values):
+        drawn.append(len(drawn))
+        fig = Figure(figsize=(2, 2))
+        fig.subplots().plot(values)
+        fig.suptitle("SEN: scores by wave")
+        return fig
+
+    french = root / "reports" / "figures" / "fr" / "f.png"
+    monkeypatch.delenv("RSS_REPORT_LANG", raising=False)
+    cache.figure("f", plot, [1, 2, 3])
+    monkeypatch.setenv("RSS_REPORT_LANG", "fr")
+    cache.figure("f", plot, [1, 2, 3])  # English files on disk, unchanged: drawn again for French
+    assert french.is_file() and len(drawn) == 2
+    cache.figure("f", plot, [1, 2, 3])
+    assert len(drawn) == 2
+    french.unlink()  # the French file gone
+    cache.figure("f", plot, [1, 2, 3])
+    assert french.is_file() and len(drawn) == 3
+    monkeypatch.delenv("RSS_REPORT_LANG")
+    cache.figure("f", plot, [1, 2, 3])  # back to English: drawn again, the French file removed
+    assert not french.exists() and len(drawn) == 4
+
+
 @pytest.fixture(scope="module")
 def scored():
     df, _ = simulate(seed=11, scale=0.25)

@@ -13,7 +13,8 @@ The key of an entry is the function's module and name, the arguments' *content*
 (a DataFrame by :func:`pandas.util.hash_pandas_object` of its rows, index included,
 plus its columns, dtypes and ``attrs``; arrays by their bytes; plain values by
 value), the helpers code the kernels import (:func:`helpers.provenance.helpers_hash`,
-as the runner keys notebooks), and the versions of the packages the analyses use; for a figure also matplotlib's rcParams and the file name.  An argument
+as the runner keys notebooks), and the versions of the packages the analyses use; for a figure also matplotlib's
+rcParams, the file name and the languages it is drawn in (``RSS_REPORT_LANG``).  An argument
 of any other type (an open file, a function) makes the call uncacheable: it is
 simply computed.  So an edited helper, another package version or different data
 never reuse a result.  Warnings the computation raised are stored with its result
@@ -22,9 +23,9 @@ and raised again when it is reused, so a notebook shows the same either way.
 Entries live in ``data/processed/.cache`` (git-ignored like the scored data they
 derive from; delete the folder to empty it): a pickle per result, the newest
 :data:`KEEP` per function kept; a figure's entry records the key and the sha256 of
-the PNG and SVG it wrote, and is used only while both files are unchanged on disk.
+the PNG and SVG it wrote (and of its French PNG), and is used only while they are unchanged on disk.
 
-Imports: helpers.io, helpers.outputs, helpers.paths, helpers.provenance.
+Imports: helpers.i18n, helpers.io, helpers.outputs, helpers.paths, helpers.provenance.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import io, paths
+from . import i18n, io, paths
 
 __all__ = ["result", "figure", "fingerprint", "KEEP"]
 
@@ -206,6 +207,8 @@ def figure(name: str, plot: Callable[..., Any], *args: Any, **kwargs: Any) -> li
     from . import outputs
 
     rc = {k: repr(v) for k, v in mpl.rcParams.items() if k not in _NOT_DRAWN}
+    langs = i18n.report_langs()  # the languages it is drawn in: a French run draws (and an English one removes) more
+    rc["languages"] = repr(langs)
     key = _key(plot, args, kwargs, name, rc)
     folder = _folder() / "figures"
     entry_path = folder / f"{name}.json"
@@ -216,12 +219,15 @@ def figure(name: str, plot: Callable[..., Any], *args: Any, **kwargs: Any) -> li
             entry = None
         if entry and entry.get("key") == key:
             files = [Path(p) for p in entry["files"]]
-            if all(_sha(paths.ROOT / p) == sha for p, sha in entry["files"].items()):
+            drawn = {**entry["files"], **entry.get("translated", {})}
+            if all(_sha(paths.ROOT / p) == sha for p, sha in drawn.items()):
                 return [paths.ROOT / p for p in files]
     saved = outputs.save_figure(plot(*args, **kwargs), name)
     if key is not None:
         files = {str(p.relative_to(paths.ROOT)): _sha(p) for p in saved}
+        translated = {str(p.relative_to(paths.ROOT)): _sha(p) for p in map(outputs.translated_figure, [name] * len(langs),
+                                                                            langs) if p.is_file()}
         with contextlib.suppress(OSError):  # not stored: the figure is drawn again next time
             folder.mkdir(parents=True, exist_ok=True)
-            io.write_text(entry_path, json.dumps({"key": key, "files": files}, indent=1))
+            io.write_text(entry_path, json.dumps({"key": key, "files": files, "translated": translated}, indent=1))
     return saved
