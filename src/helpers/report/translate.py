@@ -18,7 +18,7 @@ calls, the labels, descriptions, patterns and words of ``columns.yml``, and the 
     python -m helpers.report.translate check          # msgids of report.pot without a French msgstr (exit 1)
     pybabel update -D report -i src/helpers/report/locale/report.pot -d src/helpers/report/locale -l fr
 
-Imports: helpers.report.vocabulary.
+Imports: helpers.i18n, helpers.report.vocabulary.
 """
 
 from __future__ import annotations
@@ -28,15 +28,15 @@ import functools
 import re
 import sys
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from .. import i18n
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 POT = LOCALE_DIR / "report.pot"
 LANGS = ("en", "fr")
 _state: dict[str, Any] = {"lang": "en", "missing": {}}
-_NUMBER = re.compile(r"^([+-]?)(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(e[+-]?\d+)?(%?)$")
 #: Values shown as they are in every language: numbers and ranges, codes (``F``, ``DZA``, ``EU - DZA``,
 #: ``GIN, MAR, SEN``, ``E1``), machine names (``score_composite``, ``C(sex)[T.M]``, ``rss-default``).
 CODE = re.compile(r"""^(?:
@@ -51,12 +51,8 @@ CODE = re.compile(r"""^(?:
 KEYWORDS = {"_": None, "gettext": None, "N_": None, "pgettext": ((1, "c"), 2), "NC_": ((1, "c"), 2)}
 
 
-@functools.lru_cache(maxsize=4)
 def catalogue(lang: str):
-    from babel.messages.pofile import read_po
-
-    with open(LOCALE_DIR / lang / "LC_MESSAGES" / "report.po", "rb") as f:
-        return read_po(f, locale=lang, domain="report")
+    return i18n.catalogue(lang, "report", LOCALE_DIR)
 
 
 @contextlib.contextmanager
@@ -135,21 +131,11 @@ def number(text: str) -> str:
     ...     number("20,189"), number("0.623"), number("61.8%"), number("-1.604e-23"), number("n/a")
     ('20\u202f189', '0,623', '61,8\xa0%', '-1,604e-23', 'n/a')
     """
-    m = _NUMBER.match(text.strip())
-    if _state["lang"] == "en" or not m:
-        return text
-    from babel.numbers import format_decimal, format_percent
-
-    sign, whole, frac, exp, pct = m.groups()
-    value = Decimal(sign + whole.replace(",", "") + ("." + frac if frac else ""))
-    pattern = "#,##0" + ("." + "0" * len(frac) if frac else "")
-    if pct:
-        return format_percent(value / 100, format=pattern + "\u00a0%", locale="fr_FR")
-    return format_decimal(value, format=pattern, locale="fr_FR") + (exp or "")
+    return i18n.number(text, _state["lang"]) or text
 
 
 def is_number(text: str) -> bool:
-    return bool(_NUMBER.match(text.strip()))
+    return i18n.number(text, "en") is not None
 
 
 def country_name(alpha_3: str, english: str) -> str:
