@@ -37,7 +37,15 @@ Benchmarks (the numbers of issue 8):
 ``scaling`` (6)
     The full report at the default size x1, x10, x50 (``--scales``): time and peak
     memory.
-``score_cluster``
+``cluster`` (issue 14, :mod:`.reach`)
+    The full report at x50 (the last of ``--scales``) on the local pool and on ``--cluster
+    local``: time, peak memory of the process tree and of its largest process, and each
+    notebook's seconds (``python -m helpers.bench.estimate`` turns them into a paper
+    estimate of a larger run on N workers).
+``french`` (issue 14, :mod:`.reach`)
+    The full report on the default data in English, then with ``--lang fr`` (figures drawn
+    again in French, ``report.fr.html``): time and peak memory of each, and their ratio.
+``score_cluster`` (:mod:`.reach`)
     ``rss score`` of the ~1,000,000 surveys of ``load_score_1m`` split into 4 hive-style
     Parquet partitions a country, in one process and on ``--cluster local`` (``--jobs``
     workers): time, peak memory of the process tree, of its largest process and of the
@@ -51,7 +59,7 @@ Peak memory is the process's own ``ru_maxrss`` for single-process benchmarks; fo
 runs with workers and kernels it is the largest *sum* of the resident memory of the
 process tree, sampled every 0.1 s (shared pages count once per process: an upper bound).
 
-Imports: helpers.bench.measure, helpers.io, helpers.loader, helpers.paths, helpers.runner, helpers.runner.pool, helpers.scoring, helpers.synthetic.
+Imports: helpers.bench.measure, helpers.bench.reach, helpers.bench.registry, helpers.io, helpers.loader, helpers.paths, helpers.runner, helpers.runner.pool, helpers.scoring, helpers.synthetic.
 """
 
 from __future__ import annotations
@@ -66,57 +74,30 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .. import paths
 from ..io import write_json
 from ..runner.pool import KEEP_ENV, stop_kept
-from .measure import TreePeak, measure, peak_self_mib, run_measured, run_peaks
+from . import reach  # noqa: F401  (registers the cluster, score_cluster and french benchmarks)
+from .measure import TreePeak, peak_self_mib, run_measured
+from .registry import (
+    BENCH_DIR,
+    REGISTRY,
+    bench,
+    big_parquet,
+    clear_outputs,
+    ensure_default_data,
+    make_big_parquet,
+    project,
+    stop_and_remove,
+)
 
 __all__ = ["main"]
 
-BENCH_DIR = paths.REPORTS / "bench"
-CACHE = paths.PROCESSED / "bench"
 #: Scales of the default dataset for the scaling benchmark.
 SCALES = (1, 10, 50)
-
-
-@dataclass
-class Bench:
-    name: str
-    what: str
-    target: str
-    fn: Callable[[dict[str, Any]], dict[str, Any]]  # runs in a fresh process; returns the figures of one run
-    setup: Callable[[], None] | None = None
-
-
-REGISTRY: list[Bench] = []
-
-
-def bench(name: str, what: str, target: str, setup: Callable[[], None] | None = None):
-    def deco(fn: Callable[[dict[str, Any]], dict[str, Any]]):
-        REGISTRY.append(Bench(name, what, target, fn, setup))
-        return fn
-
-    return deco
-
-
-def _project(data: Path | None = None, *, scale: float | None = None) -> tuple[Path, dict[str, str]]:
-    """A fresh temporary project: the notebooks and a copy of ``data`` (or synthetic data at ``scale``)."""
-    root = Path(tempfile.mkdtemp(prefix="rss-bench-"))
-    shutil.copytree(paths.NOTEBOOKS, root / "notebooks")
-    env = {**os.environ, "RSS_ROOT": str(root)}
-    env.pop("RSS_DATA", None)
-    target = root / "data" / "raw" / "synthetic"
-    if scale is None:
-        shutil.copytree(data or paths.SYNTHETIC, target)
-    else:
-        subprocess.run([sys.executable, "-m", "helpers.cli", "synth", "-o", str(target), "--scale", str(scale)],
-                       env=env, check=True, capture_output=True)
-    return root, env
 
 
 def _rss_run(root: Path, env: dict[str, str], jobs: int) -> tuple[float, float]:
@@ -125,20 +106,9 @@ def _rss_run(root: Path, env: dict[str, str], jobs: int) -> tuple[float, float]:
     return seconds, mib
 
 
-def _stop_and_remove(root: Path) -> None:
-    """Stop the kernels the project's last run kept (:mod:`helpers.runner.pool`), then remove the project."""
-    stop_kept(root)
-    shutil.rmtree(root, ignore_errors=True)
-
-
 def _stop_and_remove_kernels(root: Path) -> None:
     """Stop the kernels the project's last run kept, so the script does not share the cores with them."""
     stop_kept(root)
-
-
-def _clear_outputs(root: Path) -> None:
-    for d in (root / "reports", root / "data" / "processed"):
-        shutil.rmtree(d, ignore_errors=True)
 
 
 # ------------------------------------------------------------------------------------------------ the script
@@ -180,34 +150,13 @@ def _script_jobs(manifest: dict[str, Any]) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------------------------------------ benchmarks
 
 
-def _big_parquet() -> Path:
-    return CACHE / "rss_1m.parquet"
-
-
-def _make_big_parquet() -> None:
-    """Write ~1,000,000 synthetic surveys to Parquet once (cached in data/processed/bench)."""
-    target = _big_parquet()
-    if target.exists():
-        return
-    from ..io import write_parquet
-    from ..synthetic import simulate
-
-    df, _ = simulate(seed=1, scale=50)
-    write_parquet(target, df)
-
-
-def _ensure_default_data() -> None:
-    if not (paths.SYNTHETIC / "truth.json").exists():
-        raise SystemExit("make bench needs the default data: run `make data` first")
-
-
 @bench("report", "warm full run: a fresh temporary project (notebooks + default data, no outputs, manifest nor "
        "kept kernels) on a machine that has run the workspace before (reuses: the project's bytecode, the OS file "
        "cache); full rss run; the same analyses as one plain Python process (ratio full / script)",
-       "ratio <= 1.0", setup=_ensure_default_data)
+       "ratio <= 1.0", setup=ensure_default_data)
 def _report(opts: dict[str, Any]) -> dict[str, Any]:
     jobs = opts["jobs"]
-    root, env = _project()
+    root, env = project()
     try:
         full, peak = _rss_run(root, env, jobs)
         manifest = json.loads((root / "reports" / ".manifest.json").read_text())
@@ -215,11 +164,11 @@ def _report(opts: dict[str, Any]) -> dict[str, Any]:
         script = root / "all_notebooks.py"
         script.write_text(export_script(root, _script_jobs(manifest)))
         _stop_and_remove_kernels(root)
-        _clear_outputs(root)
+        clear_outputs(root)
         script_s, script_mib, out = run_measured([sys.executable, str(script)], cwd=root, env=env)
         times = json.loads(next(ln for ln in out.splitlines() if ln.startswith("TIMES "))[6:])
     finally:
-        _stop_and_remove(root)
+        stop_and_remove(root)
     med = {k: statistics.median(s[k] for s in split) for k in split[0] if k != "notebook"}
     return {"seconds": full, "peak_mib": peak, "script_seconds": script_s, "script_peak_mib": script_mib,
             "ratio": full / script_s, "notebooks": len(split), "median_notebook_split": med,
@@ -427,13 +376,13 @@ def _first_run(opts: dict[str, Any]) -> dict[str, Any]:
 
 
 @bench("load_score_1m", "load + validate + score ~1,000,000 surveys from Parquet", "<= 2 s, <= 1024 MiB",
-       setup=_make_big_parquet)
+       setup=make_big_parquet)
 def _load_score_1m(opts: dict[str, Any]) -> dict[str, Any]:
     from ..loader import load
     from ..scoring import score
 
     t0 = time.perf_counter()
-    res = load(_big_parquet())
+    res = load(big_parquet())
     out = score(res.data, res.scheme)
     seconds = time.perf_counter() - t0
     return {"seconds": seconds, "peak_mib": peak_self_mib(), "rows": len(out)}
@@ -444,80 +393,16 @@ def _load_score_1m(opts: dict[str, Any]) -> dict[str, Any]:
 def _scaling(opts: dict[str, Any]) -> dict[str, Any]:
     res: dict[str, Any] = {}
     for s in opts["scales"]:
-        root, env = _project(scale=s)
+        root, env = project(scale=s)
         try:
             seconds, mib = _rss_run(root, env, opts["jobs"])
             surveys = json.loads((root / "reports" / "numbers.json").read_text())["prepare"]["n_surveys"]
         finally:
-            _stop_and_remove(root)  # kept kernels of a x50 run hold gigabytes
+            stop_and_remove(root)  # kept kernels of a x50 run hold gigabytes
         res[f"x{s}_seconds"], res[f"x{s}_peak_mib"], res[f"x{s}_surveys"] = seconds, mib, surveys
     first, last = opts["scales"][0], opts["scales"][-1]
     res["seconds"], res["peak_mib"] = res[f"x{last}_seconds"], res[f"x{last}_peak_mib"]
     res["time_ratio"] = res[f"x{last}_seconds"] / res[f"x{first}_seconds"]
-    return res
-
-
-@bench("cluster", "full report at x50 (--scales, last) on the local pool and on `--cluster local` (a "
-       "LocalCluster of --jobs workers): time, peak memory of all processes and of the largest one, per-notebook "
-       "seconds (what the README's x1000 estimate uses)", "cluster within 15 % of the pool")
-def _cluster(opts: dict[str, Any]) -> dict[str, Any]:
-    scale = opts["scales"][-1]
-    root, env = _project(scale=scale)
-    res: dict[str, Any] = {"scale": scale, "jobs": opts["jobs"]}
-    try:
-        env = {**env, "RSS_KEEP_KERNELS": "0"}
-        for name, extra in (("pool", []), ("cluster", ["--cluster", "local"])):
-            _clear_outputs(root)
-            cmd = [sys.executable, "-m", "helpers.cli", "run", "--jobs", str(opts["jobs"]), *extra]
-            seconds, tree, largest, _out = run_peaks(cmd, env=env, cwd=root)
-            jobs = json.loads((root / "reports" / ".manifest.json").read_text())["jobs"]
-            res[f"{name}_seconds"], res[f"{name}_peak_mib"] = seconds, tree
-            res[f"{name}_largest_process_mib"] = largest
-            res[f"{name}_notebook_seconds"] = {k: v["duration"] for k, v in sorted(jobs.items())}
-        res["surveys"] = json.loads((root / "reports" / "numbers.json").read_text())["prepare"]["n_surveys"]
-    finally:
-        _stop_and_remove(root)
-    res["seconds"], res["peak_mib"] = res["cluster_seconds"], res["cluster_peak_mib"]
-    res["cluster_over_pool"] = res["cluster_seconds"] / res["pool_seconds"]
-    return res
-
-
-def _parts() -> Path:
-    return CACHE / "rss_1m_parts"
-
-
-def _make_parts() -> None:
-    """The ~1,000,000 surveys of :func:`_make_big_parquet` as hive-style partitions, 4 a country (cached)."""
-    import pandas as pd
-
-    if _parts().exists():
-        return
-    _make_big_parquet()
-    df = pd.read_parquet(_big_parquet())
-    tmp = Path(tempfile.mkdtemp(dir=CACHE))
-    for iso3, sub in df.groupby("country", sort=True):
-        (tmp / f"country={iso3}").mkdir()
-        size = -(-len(sub) // 4)
-        for i in range(4):
-            sub.iloc[i * size:(i + 1) * size].to_parquet(tmp / f"country={iso3}" / f"part-{i}.parquet", index=False)
-    tmp.rename(_parts())
-
-
-@bench("score_cluster", "`rss score` of ~1,000,000 surveys in Parquet partitions (4 a country), in one process "
-       "and on `--cluster local` (--jobs workers): time, peak memory of all processes, of the largest and of the "
-       "command's own process (the client)", "cluster client well under the local process", setup=_make_parts)
-def _score_cluster(opts: dict[str, Any]) -> dict[str, Any]:
-    out = Path(tempfile.mkdtemp(prefix="rss-bench-"))
-    res: dict[str, Any] = {"partitions": len(list(_parts().rglob("*.parquet"))), "jobs": opts["jobs"]}
-    try:
-        for name, extra in (("local", []), ("cluster", ["--cluster", "local", "--jobs", str(opts["jobs"])])):
-            m = measure([sys.executable, "-m", "helpers.cli", "score", str(_parts()), "-o",
-                         str(out / f"{name}.parquet"), *extra])
-            res[f"{name}_seconds"], res[f"{name}_peak_mib"] = m.seconds, m.tree_mib
-            res[f"{name}_largest_process_mib"], res[f"{name}_client_peak_mib"] = m.largest_mib, m.own_mib
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
-    res["seconds"], res["peak_mib"] = res["cluster_seconds"], res["cluster_peak_mib"]
     return res
 
 
