@@ -200,6 +200,22 @@ def test_disclosure_scan_reads_the_workbook_the_report_and_notebook_outputs(proj
     assert "reports/notebooks/10_country_profile_AAA.ipynb: cell 1: n_respondents 6" in text
 
 
+def test_disclosure_scan_reads_the_french_report_in_its_number_format(project):
+    """report.fr.html writes 1\u202f234, 0,5 and oui/non: a small count and a row not marked suppressed are seen."""
+    (project / "reports" / "report.fr.html").write_text(
+        "<html><body>\n<p>x</p>\n"
+        + html_table(["group", "n", "mean", "suppressed"],
+                     [["a", "1\u202f234", "0,1", "non"], ["b", "7", "0,9", "non"], ["c", "<10", "0,4", "oui"]]))
+    text = "\n".join(map(str, checks.check_disclosure(project)[0]))
+    assert "reports/report.fr.html:3: n 7: under the disclosure threshold" in text
+    assert "n <10" not in text  # "oui" is read as suppressed: the row's "<10" is as it should be
+    assert "1234" not in text and "n 1:" not in text  # the thousands are one number, above the threshold
+    (project / "reports" / "report.fr.html").write_text(
+        "<html><body>\n<p>x</p>\n" + html_table(["group", "n", "suppressed"], [["c", "<10", "non"]]))
+    text = "\n".join(map(str, checks.check_disclosure(project)[0]))
+    assert "reports/report.fr.html:3: n <10: under the disclosure threshold" in text
+
+
 # -------------------------------------------------------------------------------------------- identifier scan
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import html.parser
 import json
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -228,7 +229,7 @@ class _TableParser(html.parser.HTMLParser):
             self._cell.append(data)
 
 
-def _html_tables(text: str, shown: str, where: str | None, thr: int, hits: list[Hit]) -> int:
+def _html_tables(text: str, shown: str, where: str | None, thr: int, hits: list[Hit], *, french: bool = False) -> int:
     parser = _TableParser()
     try:
         parser.feed(text)
@@ -239,6 +240,8 @@ def _html_tables(text: str, shown: str, where: str | None, thr: int, hits: list[
     n = 0
     for line, rows in parser.tables:
         rows = [r for r in rows if r]
+        if french:
+            rows = [rows[0], *([_from_french(c) for c in r] for r in rows[1:])] if rows else rows
         if len(rows) < 2:
             continue
         n += 1
@@ -249,8 +252,21 @@ def _html_tables(text: str, shown: str, where: str | None, thr: int, hits: list[
 
 def _report_html(root: Path, path: Path, thr: int) -> tuple[list[Hit], dict[str, int]]:
     hits: list[Hit] = []
-    n = _html_tables(path.read_text(encoding="utf-8", errors="replace"), show(path, root), None, thr, hits)
+    n = _html_tables(path.read_text(encoding="utf-8", errors="replace"), show(path, root), None, thr, hits,
+                     french=path.name.endswith(".fr.html"))
     return hits, {"html": n}
+
+
+#: A French page's cells read as the English ones: ``1\u202f234`` is 1234, ``0,5`` is 0.5, ``oui`` is yes.
+_FRENCH_WORDS = {"oui": "yes", "non": "no"}
+
+
+def _from_french(cell: str) -> str:
+    text = cell.strip()
+    if text.lower() in _FRENCH_WORDS:
+        return _FRENCH_WORDS[text.lower()]
+    bare = re.sub(r"(?<=\d)[\u202f\u00a0 ](?=\d{3}(?!\d))", "", text)
+    return bare.replace(",", ".") if re.fullmatch(r"[<>]?[+\-\u2212]?\d+(,\d+)?(\s?%)?", bare) else cell
 
 
 def notebook_outputs(path: Path) -> Iterable[tuple[int, dict[str, Any]]]:
@@ -295,9 +311,8 @@ def disclosure_units(root: Path, thr: int) -> Iterator[Unit]:
     xlsx = root / "reports" / "tables.xlsx"
     if xlsx.is_file():
         yield Unit("disclosure", (xlsx, *sorted(records.glob("*.json"))), lambda: _workbook(root, xlsx, thr), salt)
-    report = root / "reports" / "report.html"
-    if report.is_file():
-        yield Unit("disclosure", (report,), lambda: _report_html(root, report, thr), salt)
+    for report in sorted((root / "reports").glob("report*.html")):  # report.html, and report.fr.html when built
+        yield Unit("disclosure", (report,), lambda p=report: _report_html(root, p, thr), salt)
     for nb in executed_notebooks(root):
         yield Unit("disclosure", (nb,), lambda p=nb: _notebook_tables(root, p, thr), salt)
 
@@ -305,4 +320,4 @@ def disclosure_units(root: Path, thr: int) -> Iterator[Unit]:
 def disclosure_summary(counts: dict[str, int], thr: int) -> str:
     return (f"disclosure: {counts.get('csv', 0)} tables ({counts.get('declared', 0)} with their disclosure record), "
             f"{counts.get('sheets', 0)} sheets of tables.xlsx, {counts.get('html', 0)} HTML tables (report.html, "
-            f"executed notebooks), threshold {thr}")
+            f"report.fr.html when built, executed notebooks), threshold {thr}")
