@@ -131,11 +131,38 @@ def test_the_report_shows_every_image_link_and_header_and_fits_the_window(full_p
     assert facts["links"] >= 10 and facts["headers"] >= 50
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # a reviewer finds it in this checkout's reports/ after `make test` (the test build is in a temporary folder)
-    keep = REPO / SCREENSHOT
+    _keep(shot, SCREENSHOT.name)
+
+
+def _keep(shot: Path, name: str) -> None:
+    """Copy a screenshot of the test build into this checkout's reports/screenshots/ (atomically)."""
+    keep = REPO / "reports" / "screenshots" / name
     keep.parent.mkdir(parents=True, exist_ok=True)
     tmp = keep.with_name(f".{keep.name}.{os.getpid()}.tmp")
     shutil.copyfile(shot, tmp)
     os.replace(tmp, keep)
+
+
+def test_the_french_report_passes_the_same_check_and_reads_in_french(full_project, browser):  # noqa: F811
+    """report.fr.html (the full project is built with --lang fr): same check; screenshots of its summary and a
+    country page are kept in reports/screenshots/ (report_fr_summary.png, report_fr_country_SEN.png)."""
+    html = full_project / "reports" / "report.fr.html"
+    facts: dict = {}
+    assert check_report(browser, html, figures=figure_stems(full_project), facts=facts) == []
+    assert facts["images"] >= len(figure_stems(full_project)) and facts["headers"] >= 50
+    page = browser.new_page()
+    try:
+        page.goto(html.resolve().as_uri(), wait_until="load")
+        assert page.evaluate("document.documentElement.lang") == "fr"
+        assert page.inner_text("#summary h2") == "Synthèse"
+        assert "Sénégal (SEN)" in page.inner_text("#country-SEN")
+        for element, name in (("#summary", "report_fr_summary.png"), ("#country-SEN", "report_fr_country_SEN.png")):
+            shot = full_project.parent / name
+            page.locator(element).screenshot(path=str(shot))
+            assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+            _keep(shot, name)
+    finally:
+        page.close()
 
 
 def _first(pattern: str, repl: str | Callable) -> Callable[[str], str]:
