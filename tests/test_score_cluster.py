@@ -133,6 +133,31 @@ def test_bad_input_gets_the_lines_of_rss_score_and_leaves_out_untouched(work, ad
     assert sorted(p.name for p in out.parent.iterdir()) == ["scored.parquet"]  # no temporary file or folder left
 
 
+def test_partitions_typed_apart_read_as_stacked(work, address, capsys):
+    """An id column int64 in one partition and float64 in another (a duplicate between them), and a bad code in
+    an int column beside a float one: the lines are those of rss score, which stacks the files first."""
+    (work / "two").mkdir()  # two partitions only: stacked, their ids are float64 (with text ids, object)
+    a_path, b_path = work / "two" / "a.parquet", work / "two" / "b.parquet"
+    a = pd.read_parquet(work / "parts" / "country=GIN" / "part-0.parquet")
+    b = pd.read_parquet(work / "parts" / "country=MAR" / "part-1.parquet")
+    ids = pd.Series(range(100, 100 + len(a)), dtype="int64")
+    a = a.assign(respondent_id=ids.to_numpy())
+    b.loc[:2, "wave"] = a.loc[:2, "wave"].to_numpy()
+    b = b.assign(respondent_id=[float(x) for x in range(100, 103)] + [float(5000 + i) for i in range(len(b) - 3)])
+    a.to_parquet(a_path, index=False)
+    b.to_parquet(b_path, index=False)
+    local = rss(capsys, "score", "two", "-o", "s.parquet")
+    assert local[0] == 1 and "has the same respondent_id and wave" in local[2]
+    assert rss(capsys, "score", "two", "-o", "s.parquet", "--cluster", address) == local
+    # without the duplicate the scored tables agree, ids included ("100.0", as stacking makes them)
+    b.assign(respondent_id=[float(9000 + i) for i in range(len(b))]).to_parquet(b_path, index=False)
+    assert rss(capsys, "score", "two", "-o", "local.parquet")[0] == 0
+    assert rss(capsys, "score", "two", "-o", "cluster.parquet", "--cluster", address)[0] == 0
+    x, y = pd.read_parquet(work / "local.parquet"), pd.read_parquet(work / "cluster.parquet")
+    pd.testing.assert_frame_equal(x, y, check_exact=True)
+    assert "100.0" in set(x["respondent_id"].astype(str))
+
+
 def test_many_duplicates_are_listed_as_rss_score_lists_them(work, address, capsys):
     # 25 rows of MAR's second partition repeat its first partition's: 20 lines, then a count, as without --cluster
     first = work / "parts" / "country=MAR" / "part-0.parquet"

@@ -37,6 +37,7 @@ from .readers import display_path as display_path
 from .readers import file_sha256 as file_sha256
 from .reading import LoadResult, load
 from .reading import load_partition as load_partition
+from .reading import stacked_casts as stacked_casts
 from .records import CONTRACT_COLUMNS
 from .records import DAYS_PER_MONTH as DAYS_PER_MONTH
 from .records import OBSERVED_CATEGORIES as OBSERVED_CATEGORIES

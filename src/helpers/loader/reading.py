@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -106,13 +107,14 @@ def load(path: str | Path | None = None, *, scheme: Scheme | str | Path | None =
                       ignored_files=[display_path(s) for s in skipped])
 
 
-def read_file(f: Path, name: str, scheme: Scheme) -> tuple[pd.DataFrame | None, list[Problem], list[str],
-                                                             FileInfo | None]:
+def read_file(f: Path, name: str, scheme: Scheme, casts: dict[str, Any] | None = None
+              ) -> tuple[pd.DataFrame | None, list[Problem], list[str], FileInfo | None]:
     """One data file read and checked as a whole (:func:`~helpers.loader.records.prepare_file`).
 
     Returns its records as read, with ``_file`` (``name``) and ``_row`` (None when the file
     cannot be used), its problems, its unused columns, and what it is (None when it cannot
-    be read at all).
+    be read at all).  ``casts``: dtypes some columns are given as soon as the file is read (the
+    ones stacking the file among the others gives them, :func:`load_partition`).
     """
     with open(f, "rb") as fh:  # raw data is only ever read
         raw = fh.read()
@@ -126,6 +128,8 @@ def read_file(f: Path, name: str, scheme: Scheme) -> tuple[pd.DataFrame | None, 
             df = read_parquet(raw)
     except FileProblem as exc:
         return None, [Problem(name, str(exc))], [], None
+    if casts:
+        df = df.astype({c: d for c, d in casts.items() if c in df.columns})
     info = FileInfo(path=name, format=fmt, sha256=hashlib.sha256(raw).hexdigest(), rows=0)
     del raw
     prepared, problems, unused = prepare_file(df, name, scheme)
@@ -134,8 +138,9 @@ def read_file(f: Path, name: str, scheme: Scheme) -> tuple[pd.DataFrame | None, 
     return prepared, problems, unused, info
 
 
-def load_partition(path: str | Path, name: str, scheme: Scheme,
-                   today: dt.date) -> tuple[pd.DataFrame | None, pd.DataFrame | None, list[Problem]]:
+def load_partition(path: str | Path, name: str, scheme: Scheme, today: dt.date, casts: dict[str, Any] | None = None,
+                   hash_keys: tuple[str, str] | None = None
+                   ) -> tuple[pd.DataFrame | None, pd.DataFrame | None, list[Problem]]:
     """One file of a partitioned input checked alone, as :func:`load` checks it among the others.
 
     Every check of :func:`load` that looks at one record at a time gives the same
@@ -145,15 +150,54 @@ def load_partition(path: str | Path, name: str, scheme: Scheme,
     :func:`~helpers.loader.records.partition_checks`.  ``name`` is the file as the
     problems name it (the caller's :func:`display_path`, not the worker's).
 
+    ``casts``: the dtypes :func:`load`'s stacking of the files would give some of this file's
+    columns (an int column beside a float one in another file is float; see
+    :func:`stacked_casts`), so that the values read, and the problems' words, are those of
+    :func:`load`.  ``hash_keys``: the keys of the id hashes (one pair per run).
+
     Returns ``(data, keys, problems)``: the records typed as :func:`load` returns them
     (the categories of :data:`~helpers.loader.records.OBSERVED_CATEGORIES` are this
     file's) and their keys, or ``(None, None, problems)``.
     """
-    prepared, problems, _unused, _info = read_file(Path(path), name, scheme)
+    prepared, problems, _unused, _info = read_file(Path(path), name, scheme, casts)
     if prepared is None or problems:
         return None, None, problems
     typed, problems = validate(prepared, scheme, today)
     del prepared
     if problems:
         return None, None, problems
-    return finish(typed), record_keys(typed), []
+    return finish(typed), record_keys(typed, hash_keys), []
+
+
+def stacked_casts(paths: list[Path]) -> list[dict[str, Any]]:
+    """For each Parquet file, the dtypes :func:`load` would give its columns by stacking it with the others.
+
+    Read from the files' schemas only (their footers: no record is read).  A column that is
+    int64 in one file and float64 in another (or missing from one) is float64 in all, as
+    ``pandas.concat`` makes it; a datetime beside text is object.  Returns, per file, the
+    columns whose dtype changes and their new dtype (empty when the files agree).
+    """
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    def dummy(d: Any) -> pd.Series:  # one value of dtype d: concat's rules depend on the values being there
+        if isinstance(d, np.dtype) and d.kind in "biufcmM":
+            return pd.Series(np.zeros(1, dtype=d))
+        try:
+            return pd.Series([""], dtype=d)
+        except (TypeError, ValueError):
+            return pd.Series([""], dtype=object)
+
+    def schema(p: Path) -> pd.Series | None:
+        try:
+            return pq.read_schema(p).empty_table().to_pandas().dtypes
+        except Exception:  # noqa: BLE001 -- unreadable: the file's own check reports it, in the loader's words
+            return None
+
+    dtypes = [schema(p) for p in paths]
+    known = [d for d in dtypes if d is not None]
+    if len(known) < 2 or all(len(d) == len(known[0]) and d.equals(known[0]) for d in known[1:]):
+        return [{} for _ in paths]
+    stacked = pd.concat([pd.DataFrame({c: dummy(t) for c, t in d.items()}) for d in known], ignore_index=True).dtypes
+    return [{} if d is None else {c: stacked[c] for c, t in d.items() if c in stacked and stacked[c] != t}
+            for d in dtypes]

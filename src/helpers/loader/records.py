@@ -201,7 +201,7 @@ ID_HASHES = ("_id_hash_a", "_id_hash_b")
 _HASH_KEYS = ("rss-respondent-1", "rss-respondent-2")
 
 
-def record_keys(data: pd.DataFrame) -> pd.DataFrame:
+def record_keys(data: pd.DataFrame, hash_keys: tuple[str, str] | None = None) -> pd.DataFrame:
     """What :func:`cross_checks` needs of one file's checked records when files are checked apart.
 
     ``respondent_id`` as two 64-bit hashes (:data:`ID_HASHES`: the id stays on the machine
@@ -209,10 +209,12 @@ def record_keys(data: pd.DataFrame) -> pd.DataFrame:
     and ``_row``; the file is known by its position (:func:`partition_checks`).  Two
     records get the same pair of hashes when their ids are equal; two different ids would
     need a 128-bit collision (about n^2 / 2^129 for n records: 1e-21 at a billion).
+    ``hash_keys``: two 16-character SipHash keys; ``rss score --cluster`` draws a random pair
+    per run, so that the hashes the client sees cannot be matched against guessed ids.
     """
     rid = data["respondent_id"]
     hashes = {h: pd.util.hash_pandas_object(rid, index=False, hash_key=k).to_numpy()
-              for h, k in zip(ID_HASHES, _HASH_KEYS, strict=True)}
+              for h, k in zip(ID_HASHES, hash_keys or _HASH_KEYS, strict=True)}
     return pd.DataFrame({**hashes, "wave": data["wave"].to_numpy(), "_row": data["_row"].to_numpy(dtype=np.int32)})
 
 

@@ -28,9 +28,10 @@ rows of one partition (keeping every row group whole would hold the data in memo
 
 Bad input gets the lines ``rss score`` prints (file, row, column, value), every
 problem at once; nothing is written: the temporary folder goes, ``OUT`` is untouched.
-What cannot be checked partition-wise: nothing the loader checks; the files are only
-typed alone, which gives the values the loader gives when the files are stacked (the
-columns are typed to fixed dtypes).  Files of another format are refused (the loader
+What cannot be checked partition-wise: nothing the loader checks.  The files are typed
+apart, but a column whose type differs between files (int64 here, float64 there) is given
+on reading the type stacking gives it (:func:`~helpers.loader.stacked_casts`, from the
+files' footers), so the values and the problems are those of the loader.  Files of another format are refused (the loader
 stacks CSV/XLSX before Parquet; score those without ``--cluster``).
 
 What the cluster must provide: the input and the folder of ``OUT`` at the same paths
@@ -44,8 +45,10 @@ Imports: helpers.io, helpers.loader, helpers.paths, helpers.runner.cluster, help
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import secrets
 import shutil
 import tempfile
 import uuid
@@ -56,6 +59,8 @@ from typing import Any
 from ..scheme import Scheme
 from .cluster import check_workers, close, connect
 
+#: Seconds a failed or interrupted run waits for its running tasks before it removes the partitions' folder.
+CANCEL_WAIT = 60.0
 #: Rows in a row group of a scored partition, and so at most in the client's memory while ``OUT`` is assembled.
 ROW_GROUP = 131_072
 
@@ -80,11 +85,14 @@ def score_partition(spec: dict[str, Any]) -> dict[str, Any]:
     from ..loader import OBSERVED_CATEGORIES, load_partition
     from ..scoring import score
 
-    data, keys, problems = load_partition(spec["path"], spec["name"], spec["scheme"], spec["today"])
+    data, keys, problems = load_partition(spec["path"], spec["name"], spec["scheme"], spec["today"],
+                                          spec.get("casts"), spec.get("hash_keys"))
     if problems or spec["out"] is None:
         return {"problems": problems}
     scored = score(data, spec["scheme"])
     del data
+    if not Path(spec["out"]).parent.is_dir():  # the run ended (failed, interrupted) and removed its folder: write nothing
+        return {"problems": [], "gone": True}
     write_parquet(spec["out"], scored, row_group_size=ROW_GROUP)
     return {"problems": [], "keys": keys, "rows": len(scored), "composite": int(scored["score_composite"].notna().sum()),
             "categories": {c: list(scored[c].cat.categories) for c in OBSERVED_CATEGORIES}}
@@ -100,7 +108,7 @@ def score_on_cluster(path: str | Path | None, out: str | Path, scheme: Scheme, a
     """
     from .. import paths
     from ..io import atomic_path, usual_mode
-    from ..loader import DataError, Problem, display_path, find_files, in_order, partition_checks
+    from ..loader import DataError, Problem, display_path, find_files, in_order, partition_checks, stacked_casts
 
     today = today or dt.date.today()
     files, _skipped, problems = find_files(Path(path) if path is not None else paths.data_source())
@@ -114,7 +122,9 @@ def score_on_cluster(path: str | Path | None, out: str | Path, scheme: Scheme, a
     target = Path(out).absolute()
     target.parent.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".parts", dir=target.parent))
-    folder.chmod(usual_mode(0o777))  # workers may run as another user of the shared folder
+    folder.chmod(usual_mode(0o777))  # the usual permissions (mkdtemp makes 0700): workers run as the same user
+    casts = stacked_casts([f for f, _ in parts])  # from the files' footers: the client reads no record
+    hash_keys = (secrets.token_hex(8), secrets.token_hex(8))  # this run's: the hashes cannot be matched to guesses
     client = cluster = futures = None
     try:
         client, cluster = connect(address, workers)
@@ -122,8 +132,8 @@ def score_on_cluster(path: str | Path | None, out: str | Path, scheme: Scheme, a
                       paths=[str(f) for f, _ in parts])
         run = uuid.uuid4().hex[:8]
         scored = [folder / f"part-{i:06d}.parquet" for i in range(len(parts))]
-        specs = [{"path": str(f), "name": n, "scheme": scheme, "today": today, "out": None if problems else str(s)}
-                 for (f, n), s in zip(parts, scored, strict=True)]
+        specs = [{"path": str(f), "name": n, "scheme": scheme, "today": today, "out": None if problems else str(s),
+                  "casts": c, "hash_keys": hash_keys} for (f, n), s, c in zip(parts, scored, casts, strict=True)]
         futures = [client.submit(score_partition, spec, key=f"rss-score-{run}-{i}", pure=False)
                    for i, spec in enumerate(specs)]
         results = client.gather(futures)
@@ -139,9 +149,13 @@ def score_on_cluster(path: str | Path | None, out: str | Path, scheme: Scheme, a
         return Scored(Path(out), sum(r["rows"] for r in results), sum(r["composite"] for r in results), len(parts))
     finally:
         if futures is not None and client is not None:
-            client.cancel(futures)
+            client.cancel(futures)  # a task already running is not stopped: let it end before the folder goes
+            with contextlib.suppress(Exception):
+                from distributed import wait
+
+                wait(futures, timeout=CANCEL_WAIT)
         close(client, cluster)
-        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)  # a task ending later finds it gone and writes nothing
 
 
 def assemble(target: Path, parts: list[Path], categories: dict[str, list[str]]) -> None:
