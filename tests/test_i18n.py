@@ -29,7 +29,7 @@ def test_templates_translate_their_pieces_in_turn():
     assert tr("SEN: score distributions (dashed: mean)") == "SEN\u00a0: distributions des scores (tirets\u00a0: moyenne)"
     assert tr("Overlap: 1.5% of rows outside [0.05, 0.95]") == (
         "Support commun\u00a0: 1,5\u00a0% des lignes hors de [0,05 ; 0,95]")
-    assert tr("return_from=EU") == "retour depuis = UE"
+    assert tr("return_from=EU") == "pays de migration = EU"  # codes stay codes, as in the tables
     assert tr("\u22120.25") == "\u22120,25" and tr("12,000") == "12\u202f000"
     assert not tr.missing
     assert tr("SEN: a title nobody wrote") == "SEN: a title nobody wrote"

@@ -20,7 +20,7 @@ from full_project import full_project  # noqa: F401  (the fixture)
 
 _VOLATILE = re.compile(r"<span data-volatile>.*?</span>", re.S)
 _HIDDEN = re.compile(r"<(style|script)\b.*?</\1>|<img\b[^>]*>", re.S)
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")  # with its sign: a dropped minus is a different number
 
 
 def text_of(page: str) -> str:
@@ -30,11 +30,12 @@ def text_of(page: str) -> str:
 
 
 def english_numbers(text: str) -> Counter:
+    text = text.replace("\u2212", "-")
     return Counter(_NUMBER.findall(re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)))
 
 
 def french_numbers(text: str) -> Counter:
-    text = re.sub(r"(?<=\d)[\u202f\u00a0 ](?=\d{3}(?!\d))", "", text)  # thousands
+    text = re.sub(r"(?<=\d)[\u202f\u00a0 ](?=\d{3}(?!\d))", "", text.replace("\u2212", "-"))  # thousands
     return Counter(_NUMBER.findall(re.sub(r"(?<=\d),(?=\d)", ".", text)))  # decimal comma
 
 
@@ -74,6 +75,7 @@ def test_the_two_reports_show_the_same_numbers(full_project):  # noqa: F811
 
 def test_the_number_check_sees_a_changed_number():
     assert english_numbers("0.623 of 20,189") != french_numbers("0,632 sur 20\u202f189")
+    assert english_numbers("effect -0.02") != french_numbers("effet 0,02")
     assert english_numbers("0.623 of 20,189 (61.8%)") == french_numbers("0,623 sur 20\u202f189 (61,8\u00a0%)")
 
 
@@ -99,14 +101,26 @@ def test_a_text_without_a_french_entry_fails_the_french_build(full_project, tmp_
     with pytest.raises(MissingTranslations) as exc:
         build_report(root, lang="fr")
     assert "'Executive summary'" in str(exc.value) and "'figure cross_means: an English label'" in str(exc.value)
-    assert not (root / "reports" / "report.fr.html").exists() or (
-        (root / "reports" / "report.fr.html").read_bytes() == (full_project / "reports" / "report.fr.html").read_bytes())
+    page = root / "reports" / "report.fr.html"
+    assert page.read_bytes() == (full_project / "reports" / "report.fr.html").read_bytes()  # not half-written
     # and a figure never drawn in French
     monkeypatch.undo()
     (fr / "cross_means.missing.json").unlink()
     (fr / "cross_means.png").unlink()
     with pytest.raises(MissingTranslations, match=r"figure cross_means has no fr version: run `rss run --lang fr`"):
         build_report(root, lang="fr")
+    # the command says so, and removes the older page, which would pass for a current one
+    r = run_rss(root, "report", "--lang", "fr")
+    assert r.returncode == 1 and "figure cross_means has no fr version" in r.stderr and not page.exists()
+
+
+def test_an_english_rebuild_removes_the_older_french_page(full_project, tmp_path):  # noqa: F811
+    root = _copy(full_project, tmp_path)
+    r = run_rss(root, "report")
+    assert r.returncode == 0, r.stderr
+    assert not (root / "reports" / "report.fr.html").exists() and "removed" in r.stdout
+    assert (run_rss(root, "report", "--lang", "fr").returncode, (root / "reports" / "report.fr.html").is_file()) == (
+        0, True)
 
 
 def test_an_english_run_after_a_french_one_drops_the_french_outputs(full_project, tmp_path):  # noqa: F811

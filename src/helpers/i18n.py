@@ -38,6 +38,17 @@ LOCALE = Path(__file__).resolve().parent / "locale"
 WRAP = 90
 _NUMBER = re.compile(r"^([+\-\u2212]?)(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?([eE][+\-]?\d+)?(%?)$")
 _TEMPLATE = "template"
+#: Values shown as they are in every language: numbers and ranges, codes (``F``, ``DZA``, ``EU - DZA``,
+#: ``GIN, MAR, SEN``, ``E1``), machine names (``score_composite``, ``C(sex)[T.M]``, ``rss-default``).
+CODE = re.compile(r"""^(?:
+    [<>]?[+-]?\d[\d.,]*%?(?:\s?[-–]\s?[+-]?\d[\d.,]*)?\+?
+  | [A-Z0-9]{1,8}(?:(?:,\s|\s-\s|-)[A-Z0-9]{1,8})*
+  | [a-z]
+  | [A-Za-z][\w.]*_[\w.]*
+  | \S*[=~\[\]()]\S*
+  | [a-z0-9]+(?:-[a-z0-9]+)+
+  | nan | -?inf | n/a | \?
+)$""", re.VERBOSE)
 
 
 def report_langs(env: dict[str, str] | None = None) -> list[str]:
@@ -129,14 +140,14 @@ class Translator:
         m = self.cat.get(text)
         if m is not None and m.string and not m.fuzzy:
             return m.string
-        if re.fullmatch(r"[A-Z]{3}|[A-Z]\d+|C\d+|\d+-\d+", text):  # a country code, an indicator (E1), a range
-            return text
         for pattern, string in _templates(id(self.cat), self.cat):
             hit = pattern.match(text)
             if hit:
                 pieces = {k: self.lookup(v) for k, v in hit.groupdict().items()}
                 if all(v is not None for v in pieces.values()):
                     return string.format(**pieces)
+        if CODE.match(text):  # a code (SEN, EU, M, E1), a range, a machine name: the same in every language
+            return text
         return None
 
     def __call__(self, text: str) -> str:
@@ -181,7 +192,8 @@ def translate_figure(fig: Any, lang: str, translator: Translator | None = None) 
                     continue
                 done.add(id(ticker))
                 locs = list(axis.get_minorticklocs() if minor else axis.get_majorticklocs())
-                if len(locs) != len(texts):
+                if len(locs) != len(texts):  # labels not one a position: cannot be fixed, so said, never left silently
+                    tr.missing.update((t, None) for t in texts if t and tr.lookup(t) != t)
                     continue
                 new = [tr(t) for t in texts]
                 if minor:

@@ -217,11 +217,11 @@ def _translated(fig: Any, name: str, meta: dict[str, Any], engine: Any) -> None:
         missing = i18n.translate_figure(fig, lang)
         if engine is not None:
             fig.set_layout_engine(engine)
+        if missing:  # written before the PNG and removed after it: a PNG never shows English texts unlisted
+            io.write_json(gaps, missing)
         with io.atomic_path(target) as tmp:
             fig.savefig(tmp, format="png", dpi=PNG_DPI, metadata=meta)
-        if missing:
-            io.write_json(gaps, missing)
-        else:
+        if not missing:
             gaps.unlink(missing_ok=True)
 
 

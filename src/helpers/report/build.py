@@ -244,14 +244,19 @@ def _page(root: Path, manifest: dict[str, Any] | None, *, write: bool) -> tuple[
 
 def main(lang: str = "en") -> int:
     """``rss report [--lang fr]``: build the report from the current outputs."""
+    reports = paths.ROOT / "reports"
     if lang != "en":
         try:
             built = build_report(paths.ROOT, lang=lang)
         except MissingTranslations as e:
+            (reports / f"report.{lang}.html").unlink(missing_ok=True)  # an older page would pass for this one
             print(f"rss report: {e}", file=sys.stderr)
             return 1
         print(f"wrote {built['html']}")
         return 0
     built = build_report(paths.ROOT)
     print(f"wrote {built['html']} and {built['xlsx']} (numbers merged into {built['numbers']})")
+    for other in sorted(reports.glob("report.*.html")):  # built from the outputs before: out of date now
+        other.unlink()
+        print(f"removed {other} (older than the outputs; `rss report --lang {other.suffixes[0][1:]}` rebuilds it)")
     return 0

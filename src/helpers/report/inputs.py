@@ -62,7 +62,8 @@ def country_label(iso: str) -> str:
 
 
 def report_key(root: Path, manifest: dict[str, Any], hasher: Callable[[Path], str] | None = None) -> str:
-    """Hash everything the report is built from (outputs, run state, the report package's code and column catalogue)."""
+    """Hash everything the report is built from (outputs, run state, the report package's code, column catalogue and
+    message catalogues)."""
     hasher = hasher or (lambda p: hashlib.sha256(p.read_bytes()).hexdigest())
     reports = root / "reports"
     files = []
@@ -72,9 +73,10 @@ def report_key(root: Path, manifest: dict[str, Any], hasher: Callable[[Path], st
     run = manifest.get("run", {})
     jobs = {k: [v.get("key"), v.get("status")] for k, v in sorted(manifest.get("jobs", {}).items())}
     code = hashlib.sha256()
-    for p in sorted(Path(__file__).resolve().parent.iterdir()):
-        if p.suffix in (".py", ".yml"):
-            code.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
+    here = Path(__file__).resolve().parent
+    for p in [*sorted(here.iterdir()), *sorted((here / "locale").rglob("*.po"))]:  # the catalogues: its texts
+        if p.suffix in (".py", ".yml", ".po"):
+            code.update(str(p.relative_to(here)).encode() + b"\0" + p.read_bytes() + b"\0")
     state = {"code": code.hexdigest(), "files": files, "jobs": jobs,
              "countries": run.get("countries"), "stale": run.get("stale"), "missing": run.get("missing_notebooks"),
              "inputs": {k: v for k, v in manifest.get("inputs", {}).items() if k != "source"}}

@@ -35,19 +35,9 @@ from .. import i18n
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 POT = LOCALE_DIR / "report.pot"
-LANGS = ("en", "fr")
+LANGS = i18n.LANGS
 _state: dict[str, Any] = {"lang": "en", "missing": {}}
-#: Values shown as they are in every language: numbers and ranges, codes (``F``, ``DZA``, ``EU - DZA``,
-#: ``GIN, MAR, SEN``, ``E1``), machine names (``score_composite``, ``C(sex)[T.M]``, ``rss-default``).
-CODE = re.compile(r"""^(?:
-    [<>]?[+-]?\d[\d.,]*%?(?:\s?[-–]\s?[+-]?\d[\d.,]*)?\+?
-  | [A-Z0-9]{1,8}(?:(?:,\s|\s-\s|-)[A-Z0-9]{1,8})*
-  | [a-z]
-  | [A-Za-z][\w.]*_[\w.]*
-  | \S*[=~\[\]()]\S*
-  | [a-z0-9]+(?:-[a-z0-9]+)+
-  | nan | -?inf | n/a | \?
-)$""", re.VERBOSE)
+CODE = i18n.CODE
 KEYWORDS = {"_": None, "gettext": None, "N_": None, "pgettext": ((1, "c"), 2), "NC_": ((1, "c"), 2)}
 
 

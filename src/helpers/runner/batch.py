@@ -439,6 +439,7 @@ def _run(lay: Layout, progress: Progress, *, country, jobs, timeout, data, schem
                and (lay.reports / "tables.xlsx").is_file()
                and all((lay.reports / f"report.{x}.html").is_file() for x in langs))
     built = False
+    untranslated: list[str] = []
     if not current or results:
         progress.line("rss run: building reports/report.html and reports/tables.xlsx ...")
         if executor.git is None:
@@ -452,13 +453,13 @@ def _run(lay: Layout, progress: Progress, *, country, jobs, timeout, data, schem
             progress.line(f"rss run: building reports/report.{x}.html ...")
             try:
                 _report.build_report(lay.root, manifest=man, lang=x)
-            except _report.MissingTranslations as exc:
+            except _report.MissingTranslations as exc:  # the English report stands; the run fails naming the texts
                 (lay.reports / f"report.{x}.html").unlink(missing_ok=True)
                 progress.line(f"rss run: {exc}")
-                save()
-                return 1
+                untranslated.append(x)
         man["report"] = {"key": _report.report_key(lay.root, man, hasher),
                          "built": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
         built = True
     save()
-    return keep_kernels(executor, progress, run_summary(lay, progress, results, man, built=built, t_start=t_start))
+    code = keep_kernels(executor, progress, run_summary(lay, progress, results, man, built=built, t_start=t_start))
+    return code or (1 if untranslated else 0)
