@@ -173,9 +173,9 @@ def test_many_duplicates_are_listed_as_rss_score_lists_them(work, address, capsy
 
 def test_a_cluster_that_cannot_serve_is_refused_by_name(work, capsys, monkeypatch):
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 2.0)
-    code, _, err = rss(capsys, "score", "parts", "-o", "s.parquet", "--cluster", "tcp://127.0.0.1:9")
+    code, _, err = rss(capsys, "score", "parts", "-o", "new/folder/s.parquet", "--cluster", "tcp://127.0.0.1:9")
     assert code == 2 and err.startswith("rss score: --cluster tcp://127.0.0.1:9: cannot reach the Dask scheduler")
-    assert sorted(p.name for p in work.iterdir()) == ["parts"]
+    assert sorted(p.name for p in work.iterdir()) == ["parts"]  # not even OUT's folders
     code, _, err = rss(capsys, "score", "parts", "-o", "s.parquet", "--jobs", "2")
     assert code == 2 and "--jobs 2: sets the number of workers of --cluster local; found no --cluster" in err
 

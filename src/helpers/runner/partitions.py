@@ -120,6 +120,7 @@ def score_on_cluster(path: str | Path | None, out: str | Path, scheme: Scheme, a
     if not parts:
         raise DataError(in_order(problems))
     target = Path(out).absolute()
+    made = [d for d in (target.parent, *target.parent.parents) if not d.exists()]  # removed again if it fails
     target.parent.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".parts", dir=target.parent))
     folder.chmod(usual_mode(0o777))  # the usual permissions (mkdtemp makes 0700): workers run as the same user
@@ -156,6 +157,10 @@ def score_on_cluster(path: str | Path | None, out: str | Path, scheme: Scheme, a
                 wait(futures, timeout=CANCEL_WAIT)
         close(client, cluster)
         shutil.rmtree(folder, ignore_errors=True)  # a task ending later finds it gone and writes nothing
+        if not target.exists():  # failed: the folders made for OUT go too (nothing is written)
+            for d in made:
+                with contextlib.suppress(OSError):
+                    d.rmdir()
 
 
 def assemble(target: Path, parts: list[Path], categories: dict[str, list[str]]) -> None:
