@@ -306,6 +306,9 @@ def rows(reports: Path | None = None, notebooks: Path | None = None) -> list[dic
     for p in sorted((reports / "figures").glob("*.png")):
         e = match("figure", p.stem)
         row(f"figures/{p.stem}.png/.svg", "figure", e.origin if e else None)
+    for p in sorted((reports / "figures").glob("*/*.png")):  # the same figure in another language (--lang fr)
+        e = match("figure", p.stem)
+        row(f"figures/{p.parent.name}/{p.name}", "figure", e.origin if e else None)
     numbers = reports / "numbers.json"
     if numbers.exists():
         for section, values in json.loads(numbers.read_text()).items():
