@@ -24,7 +24,7 @@ import functools
 import os
 import re
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -110,17 +110,24 @@ def number(text: str, lang: str) -> str | None:
     return sign + body
 
 
-def _pattern(msgid: str) -> re.Pattern:
+def _any(name: str) -> str:
+    return f"(?P<{name}>.+?)"
+
+
+def template_pattern(msgid: str, group: Callable[[str], str] = _any) -> re.Pattern:
+    """The regular expression of a template: its text as it is, each ``{name}`` the group ``group(name)``
+    (default: any text, as little as will do)."""
     parts = re.split(r"\{(\w+)\}", msgid)
-    return re.compile("".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts)) + "$",
-                      re.S)
+    return re.compile("".join(re.escape(p) if i % 2 == 0 else group(p) for i, p in enumerate(parts)) + "$", re.S)
 
 
-@functools.lru_cache(maxsize=8)
-def _templates(cat_id: int, cat: Any) -> list[tuple[re.Pattern, str]]:
-    out = [(_pattern(m.id), m.string) for m in cat if m.context == _TEMPLATE and m.id and m.string and not m.fuzzy]
-    # the most specific first: the template with the most fixed text wins
-    return sorted(out, key=lambda t: -len(re.sub(r"\(\?P<\w+>\.\+\?\)", "", t[0].pattern)))
+@functools.lru_cache(maxsize=64)
+def templates(cat: Any, context: str, group: Callable[[str], str] = _any) -> list[tuple[re.Pattern, str]]:
+    """The translated templates of ``context`` in catalogue ``cat``, as (pattern, msgstr), the most specific
+    first (the most fixed text, then the fewest placeholders).  The report and the figures both match these."""
+    found = [m for m in cat if m.context == context and m.id and m.string and not m.fuzzy and "{" in m.id]
+    found.sort(key=lambda m: (-len(re.sub(r"\{\w+\}", "", m.id)), m.id.count("{")))
+    return [(template_pattern(m.id, group), m.string) for m in found]
 
 
 class Translator:
@@ -140,7 +147,7 @@ class Translator:
         m = self.cat.get(text)
         if m is not None and m.string and not m.fuzzy:
             return m.string
-        for pattern, string in _templates(id(self.cat), self.cat):
+        for pattern, string in templates(self.cat, _TEMPLATE):
             hit = pattern.match(text)
             if hit:
                 pieces = {k: self.lookup(v) for k, v in hit.groupdict().items()}

@@ -24,7 +24,6 @@ Imports: helpers.i18n, helpers.report.vocabulary.
 from __future__ import annotations
 
 import contextlib
-import functools
 import re
 import sys
 from collections.abc import Iterator
@@ -83,7 +82,7 @@ def translation(msgid: str, context: str | None = None) -> str | None:
 def note_missing(text: str) -> None:
     """Record a text of the page that has no entry in the current language (e.g. a figure's label)."""
     if _state["lang"] != "en":
-        _state["missing"][text] = True
+        _note_missing(text, None)
 
 
 def gettext(msgid: str, *, context: str | None = None, **values: Any) -> str:
@@ -151,19 +150,9 @@ def _group(name: str) -> str:
     return rf"(?P<{name}>.+?)"
 
 
-def _pattern(msgid: str) -> re.Pattern:
-    parts = re.split(r"\{(\w+)\}", msgid)
-    return re.compile("".join(re.escape(p) if i % 2 == 0 else _group(p) for i, p in enumerate(parts)) + "$",
-                      re.DOTALL)
-
-
-@functools.lru_cache(maxsize=64)
 def _templates(lang: str, context: str) -> list[tuple[re.Pattern, str]]:
-    """The templates of ``context``, the most specific first (most fixed text, then fewest placeholders)."""
-    found = [m for m in catalogue(lang) if m.context == context and m.id and m.string and not m.fuzzy
-             and "{" in m.id]
-    found.sort(key=lambda m: (-len(re.sub(r"\{\w+\}", "", m.id)), m.id.count("{")))
-    return [(_pattern(m.id), m.string) for m in found]
+    """The templates of ``context``, the most specific first, their placeholders typed by name (:func:`_group`)."""
+    return i18n.templates(catalogue(lang), context, _group)
 
 
 def phrase(text: str, context: str) -> str:
