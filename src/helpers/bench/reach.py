@@ -27,6 +27,20 @@ from .registry import (
 )
 
 
+def _full_runs(root: Path, env: dict[str, str], jobs: int,
+               variants: tuple[tuple[str, list[str]], ...]) -> dict[str, tuple[float, float, float, dict[str, Any]]]:
+    """``rss run`` of the project once per variant (its extra options), each on cleared outputs with no kept
+    kernels: ``{name: (seconds, peak of all processes, peak of the largest, the manifest's jobs)}``."""
+    env = {**env, "RSS_KEEP_KERNELS": "0"}
+    out = {}
+    for name, extra in variants:
+        clear_outputs(root)
+        cmd = [sys.executable, "-m", "helpers.cli", "run", "--jobs", str(jobs), *extra]
+        seconds, tree, largest, _out = run_peaks(cmd, env=env, cwd=root)
+        out[name] = seconds, tree, largest, json.loads((root / "reports" / ".manifest.json").read_text())["jobs"]
+    return out
+
+
 @bench("cluster", "full report at x50 (--scales, last) on the local pool and on `--cluster local` (a "
        "LocalCluster of --jobs workers): time, peak memory of all processes and of the largest one, per-notebook "
        "seconds (what the README's x1000 estimate uses)", "cluster within 15 % of the pool")
@@ -35,12 +49,8 @@ def _cluster(opts: dict[str, Any]) -> dict[str, Any]:
     root, env = project(scale=scale)
     res: dict[str, Any] = {"scale": scale, "jobs": opts["jobs"]}
     try:
-        env = {**env, "RSS_KEEP_KERNELS": "0"}
-        for name, extra in (("pool", []), ("cluster", ["--cluster", "local"])):
-            clear_outputs(root)
-            cmd = [sys.executable, "-m", "helpers.cli", "run", "--jobs", str(opts["jobs"]), *extra]
-            seconds, tree, largest, _out = run_peaks(cmd, env=env, cwd=root)
-            jobs = json.loads((root / "reports" / ".manifest.json").read_text())["jobs"]
+        runs = _full_runs(root, env, opts["jobs"], (("pool", []), ("cluster", ["--cluster", "local"])))
+        for name, (seconds, tree, largest, jobs) in runs.items():
             res[f"{name}_seconds"], res[f"{name}_peak_mib"] = seconds, tree
             res[f"{name}_largest_process_mib"] = largest
             res[f"{name}_notebook_seconds"] = {k: v["duration"] for k, v in sorted(jobs.items())}
@@ -99,11 +109,8 @@ def _french(opts: dict[str, Any]) -> dict[str, Any]:
     root, env = project()
     res: dict[str, Any] = {"jobs": opts["jobs"]}
     try:
-        env = {**env, "RSS_KEEP_KERNELS": "0"}
-        for name, extra in (("english", []), ("french", ["--lang", "fr"])):
-            clear_outputs(root)
-            cmd = [sys.executable, "-m", "helpers.cli", "run", "--jobs", str(opts["jobs"]), *extra]
-            seconds, tree, _largest, _out = run_peaks(cmd, env=env, cwd=root)
+        runs = _full_runs(root, env, opts["jobs"], (("english", []), ("french", ["--lang", "fr"])))
+        for name, (seconds, tree, _largest, _jobs) in runs.items():
             res[f"{name}_seconds"], res[f"{name}_peak_mib"] = seconds, tree
         res["french_figures"] = len(list((root / "reports" / "figures" / "fr").glob("*.png")))
         res["report_fr_kib"] = (root / "reports" / "report.fr.html").stat().st_size / 1024
