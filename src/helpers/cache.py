@@ -225,8 +225,8 @@ def figure(name: str, plot: Callable[..., Any], *args: Any, **kwargs: Any) -> li
     saved = outputs.save_figure(plot(*args, **kwargs), name)
     if key is not None:
         files = {str(p.relative_to(paths.ROOT)): _sha(p) for p in saved}
-        translated = {str(p.relative_to(paths.ROOT)): _sha(p) for p in map(outputs.translated_figure, [name] * len(langs),
-                                                                            langs) if p.is_file()}
+        translated = {str(p.relative_to(paths.ROOT)): _sha(p)
+                      for p in (outputs.translated_figure(name, x) for x in langs) if p.is_file()}
         with contextlib.suppress(OSError):  # not stored: the figure is drawn again next time
             folder.mkdir(parents=True, exist_ok=True)
             io.write_text(entry_path, json.dumps({"key": key, "files": files, "translated": translated}, indent=1))

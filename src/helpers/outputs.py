@@ -191,14 +191,15 @@ def save_figure(fig: Any, name: str) -> list[Path]:
     return written
 
 
-def translated_figure(name: str, lang: str) -> Path:
-    """Where :func:`save_figure` writes the ``lang`` version of figure ``name`` (PNG only: what the report shows)."""
-    return paths.FIGURES / lang / f"{name}.png"
+def translated_figure(name: str, lang: str, folder: Path | None = None) -> Path:
+    """Where :func:`save_figure` writes the ``lang`` version of figure ``name`` (PNG only: what the report shows),
+    under ``folder`` (default the project's ``reports/figures``)."""
+    return (folder or paths.FIGURES) / lang / f"{name}.png"
 
 
-def figure_gaps(name: str, lang: str) -> Path:
+def figure_gaps(name: str, lang: str, folder: Path | None = None) -> Path:
     """The texts of figure ``name`` with no ``lang`` entry (a JSON list), written only when there are some."""
-    return paths.FIGURES / lang / f"{name}.missing.json"
+    return (folder or paths.FIGURES) / lang / f"{name}.missing.json"
 
 
 def _translated(fig: Any, name: str, meta: dict[str, Any], engine: Any) -> None:

@@ -1,9 +1,8 @@
 """HTML pieces of the report: the stylesheet, the page writer, tables with footnoted long
 columns, figures as data URIs, numbers with their keys, and the order of files in a section.
 
-Imports: helpers.report.catalogue, helpers.report.collect, helpers.report.formatting, helpers.report.translate,
-helpers.report.readable,
-helpers.report.sections, helpers.report.values.
+Imports: helpers.outputs (lazily), helpers.report.catalogue, helpers.report.collect, helpers.report.formatting,
+helpers.report.readable, helpers.report.sections, helpers.report.translate, helpers.report.values.
 """
 
 from __future__ import annotations
@@ -141,10 +140,12 @@ def _footnoted(head: list[str], body: list[list[str]], *, long: int = 24,
 
 def figure_in(folder: Path, stem: str, language: str) -> tuple[Path, list[str]]:
     """The ``language`` PNG of figure ``stem`` and its texts without an entry (one if the PNG is not there)."""
-    path = folder / language / f"{stem}.png"
+    from ..outputs import figure_gaps, translated_figure  # lazily: helpers.report stays cheap to import
+
+    path = translated_figure(stem, language, folder)
     if not path.is_file():
         return folder / f"{stem}.png", [f"figure {stem} has no {language} version: run `rss run --lang {language}`"]
-    gaps = path.with_name(f"{stem}.missing.json")
+    gaps = figure_gaps(stem, language, folder)
     return path, ([f"figure {stem}: {t}" for t in json.loads(gaps.read_text(encoding="utf-8"))]
                   if gaps.is_file() else [])
 
@@ -159,8 +160,7 @@ def figure_html(stem: str, path: Path) -> str:
     mime = "image/png" if path.suffix.lower() == ".png" else "image/svg+xml"
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     return (f'<figure id="figure-{esc(stem)}"><img src="data:{mime};base64,{data}" alt="{esc(humanize_key(stem))}">'
-            f"<figcaption>{esc(humanize_key(stem))} <span class=\"mono\">({esc(path.name)})</span>"
-            + "</figcaption></figure>")
+            f"<figcaption>{esc(humanize_key(stem))} <span class=\"mono\">({esc(path.name)})</span></figcaption></figure>")
 
 
 def numbers_html(obj: Any, source: str) -> str:
