@@ -47,7 +47,8 @@ def build_report(root: Path | None = None, *, manifest: dict[str, Any] | None = 
         The runner's manifest (default: read ``reports/.manifest.json``); it gives
         the countries, the run times, the parameters and the input checksums.
     lang
-        ``"en"`` (default), or ``"fr"``: write only ``report.fr.html`` (the other files stay as
+        ``"en"`` (default; it removes ``report.<lang>.html`` pages built before, which would show
+        older outputs), or ``"fr"``: write only ``report.fr.html`` (the other files stay as
         the English build wrote them); raises :class:`MissingTranslations` naming every text
         that has no French entry in ``locale/fr/LC_MESSAGES/report.po``.
 
@@ -67,7 +68,10 @@ def build_report(root: Path | None = None, *, manifest: dict[str, Any] | None = 
             raise MissingTranslations(lang, gaps)
         return {"html": write_text(root / "reports" / f"report.{lang}.html", text)}
     text, files = _page(root, manifest, write=True)
-    return {"html": write_text(root / "reports" / "report.html", text), **files}
+    html = write_text(root / "reports" / "report.html", text)
+    for other in (root / "reports").glob("report.*.html"):  # built from older outputs: it would pass for current
+        other.unlink()
+    return {"html": html, **files}
 
 
 def _page(root: Path, manifest: dict[str, Any] | None, *, write: bool) -> tuple[str, dict[str, Path]]:
@@ -254,9 +258,9 @@ def main(lang: str = "en") -> int:
             return 1
         print(f"wrote {built['html']}")
         return 0
+    older = sorted(reports.glob("report.*.html"))  # build_report removes them: out of date once it has run
     built = build_report(paths.ROOT)
     print(f"wrote {built['html']} and {built['xlsx']} (numbers merged into {built['numbers']})")
-    for other in sorted(reports.glob("report.*.html")):  # built from the outputs before: out of date now
-        other.unlink()
+    for other in older:
         print(f"removed {other} (older than the outputs; `rss report --lang {other.suffixes[0][1:]}` rebuilds it)")
     return 0

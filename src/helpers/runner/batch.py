@@ -445,10 +445,7 @@ def _run(lay: Layout, progress: Progress, *, country, jobs, timeout, data, schem
         if executor.git is None:
             executor.git = git_state(lay.root)
         man["run"]["git"] = executor.git
-        _report.build_report(lay.root, manifest=man)
-        for x in i18n.LANGS[1:]:  # a language not asked for: its page would show figures this run removed
-            if x not in langs:
-                (lay.reports / f"report.{x}.html").unlink(missing_ok=True)
+        _report.build_report(lay.root, manifest=man)  # removes report.fr.html: rebuilt below when asked for
         for x in langs:
             progress.line(f"rss run: building reports/report.{x}.html ...")
             try:
